@@ -1,0 +1,219 @@
+# habox: one static musl binary with the applets havip, hasync, haprom,
+# hawatch and hactl. `make` builds ./habox from .config (or
+# config/defconfig); `make check` runs every test; `make demo` shows it.
+# See README for the targets and variables.
+
+OUT        ?= build
+TARGET     ?= musl
+SYSTEM_DEPS ?=
+KCONFIG_CONFIG ?= .config
+FUZZ_SECONDS ?= 60
+V ?=
+
+CONFIG_FILE := $(if $(wildcard $(KCONFIG_CONFIG)),$(KCONFIG_CONFIG),config/defconfig)
+include $(CONFIG_FILE)
+
+Q := $(if $(V),,@)
+KCONFIG_FILES := Kconfig applets/Kconfig core/Kconfig
+
+# --- toolchain and libraries -------------------------------------------
+ifeq ($(TARGET),musl)
+  CC      := musl-gcc
+  OPT     := -Os -ffunction-sections -fdata-sections -fstack-protector-strong
+  LDOPT   := -static -Wl,--gc-sections
+  KHDR    := $(OUT)/kheaders
+else ifeq ($(TARGET),san)
+  CC      := clang
+  OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined $(SAN_EXTRA)
+  LDOPT   := -fsanitize=address,undefined
+  KHDR    :=
+else
+  $(error TARGET must be musl or san)
+endif
+
+ifeq ($(SYSTEM_DEPS),1)
+  # A musl-native system (e.g. Alpine) with the libraries installed.
+  CC      := $(if $(filter default,$(origin CC)),cc,$(CC))
+  DEPS    :=
+  DEPSTAMP :=
+  INIH_OBJ :=
+  INIH_LIB := -linih
+  DEPINC  :=
+  KHDR    :=
+else
+  DEPS    := $(shell scripts/deps.sh prefix $(TARGET))
+  DEPSTAMP := $(DEPS)/manifest
+  INIH_OBJ := $(OUT)/obj/ini.o
+  INIH_LIB :=
+  DEPINC  := -isystem $(DEPS)/include \
+             -DMBEDTLS_CONFIG_FILE='"ha_mbedtls_config.h"'
+  LIBDIR  := -L$(DEPS)/lib
+endif
+
+PQ_LIBS  := -lpq -lpgcommon_shlib -lpgport_shlib
+ifeq ($(SYSTEM_DEPS),1)
+  PQ_LIBS := -lpq
+endif
+LIBS := $(if $(filter y,$(CONFIG_HAPROM)),$(PQ_LIBS)) \
+        -lmbedtls -lmbedx509 -lmbedcrypto -lz $(INIH_LIB)
+ifeq ($(TARGET),san)
+  LIBS += -lm -pthread
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wno-unused-parameter -Wformat=2 -Wvla -Werror
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -I$(OUT)/include -I. \
+        $(DEPINC) $(if $(KHDR),-isystem $(KHDR)) -DINI_MAX_LINE=4096
+CFLAGS_ALL := $(OPT) $(WARN) $(CFLAGS)
+
+# --- sources, chosen by the configuration ------------------------------
+CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
+        core/config_schema.c core/config_print.c \
+        core/run.c \
+        core/state.c core/util.c core/rand.c core/version.c
+CORE += $(if $(filter y,$(CONFIG_HAPROM)),)
+APPLETS := applets/main.c \
+        $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c) \
+        $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
+        $(if $(filter y,$(CONFIG_HAPROM)),applets/haprom.c) \
+        $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch.c) \
+        $(if $(filter y,$(CONFIG_HACTL)),applets/hactl.c)
+
+CORE_OBJ   := $(CORE:%.c=$(OUT)/obj/%.o) $(INIH_OBJ)
+APPLET_OBJ := $(APPLETS:%.c=$(OUT)/obj/%.o)
+CORE_LIB   := $(OUT)/libhacore.a
+
+# A unit test tests/unit/X_test.c is built when core/X.c is.
+UNIT_SRC := $(foreach t,$(wildcard tests/unit/*_test.c),$(if $(filter \
+        core/$(patsubst %_test.c,%,$(notdir $(t))).c,$(CORE)),$(t)))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
+
+GEN := $(OUT)/include/ha_kconfig.h $(OUT)/include/ha_version.h
+
+.PHONY: all asan check check-unit demo fuzz fuzz-build sim bench clean \
+        distclean menuconfig nconfig defconfig olddefconfig savedefconfig \
+        deps-install tests FORCE
+.DELETE_ON_ERROR:
+
+all: $(OUT)/habox $(if $(filter build,$(OUT)),habox)
+
+# ./habox is the stripped release artifact; build/habox keeps its symbols.
+habox: $(OUT)/habox
+	$(Q)strip -o $@ $<
+
+$(OUT)/habox: $(APPLET_OBJ) $(CORE_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(APPLET_OBJ) $(CORE_LIB) $(LIBDIR) $(LIBS)
+
+$(CORE_LIB): $(CORE_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/obj/%.o: %.c $(GEN) | $(DEPSTAMP) $(KHDR)
+	@echo "  CC      $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+# inih: the pristine upstream ini.c, compiled with our flags (no -Werror:
+# not our code).
+$(OUT)/obj/ini.o: $(DEPSTAMP)
+	@echo "  CC      $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(OPT) -c -o $@ $(DEPS)/src/inih/ini.c
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(CORE_LIB) $(GEN)
+	@echo "  CC      $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(LDOPT) -o $@ $< \
+		$(CORE_LIB) $(LIBDIR) $(LIBS)
+
+tests: $(UNIT_BIN)
+
+$(DEPSTAMP):
+	$(Q)scripts/debian-deps.sh --check build
+	$(Q)scripts/deps.sh build $(TARGET) >/dev/null
+
+# musl-gcc cannot see the kernel's uapi headers; give it just those three.
+$(OUT)/kheaders:
+	$(Q)mkdir -p $@.tmp && ln -sfn /usr/include/linux $@.tmp/linux && \
+	ln -sfn /usr/include/asm-generic $@.tmp/asm-generic && \
+	ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $@.tmp/asm && \
+	rm -rf $@ && mv $@.tmp $@
+
+$(OUT)/include/ha_kconfig.h: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)scripts/kconfig-header.sh Kconfig $(CONFIG_FILE) >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(OUT)/include/ha_version.h: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)v=$$(cat VERSION); g=$$(git describe --always --dirty 2>/dev/null); \
+	echo "#define HA_VERSION \"$$v$${g:+ ($$g)}\"" >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+
+# --- other builds -------------------------------------------------------
+asan:
+	$(Q)$(MAKE) --no-print-directory TARGET=san OUT=build-asan all tests
+
+FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory TARGET=san OUT=build-fuzz \
+		SAN_EXTRA=-fsanitize=fuzzer-no-link build-fuzz/libhacore.a $(FUZZ_BIN)
+
+build-fuzz/%_fuzz: fuzz/%_fuzz.c $(CORE_LIB)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< \
+		$(CORE_LIB) $(LIBDIR) $(LIBS)
+
+# Each target for FUZZ_SECONDS, starting from its committed seed corpus.
+fuzz: fuzz-build
+	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# --- the two commands a newcomer runs ------------------------------------
+deps-install:
+	$(Q)scripts/debian-deps.sh --install $(DEPS_SET)
+
+check:
+	$(Q)scripts/debian-deps.sh --install check
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)tests/run.sh --habox $(CURDIR)/habox --unit $(OUT)/tests \
+		--unit build-asan/tests --fuzz build-fuzz
+
+demo:
+	$(Q)scripts/debian-deps.sh --install demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(CURDIR)/habox
+
+# --- Kconfig front ends (Debian: kconfig-frontends) ---------------------
+KCONF_HINT := "needs kconfig-frontends (apt-get install kconfig-frontends-nox); \
+without it, edit .config by hand (start from config/defconfig)"
+menuconfig nconfig:
+	$(Q)command -v kconfig-$(@:config=)conf >/dev/null || { echo $(KCONF_HINT); exit 2; }
+	$(Q)KCONFIG_CONFIG=$(KCONFIG_CONFIG) kconfig-$(@:config=)conf Kconfig
+
+defconfig:
+	$(Q)if command -v kconfig-conf >/dev/null; then \
+		KCONFIG_CONFIG=$(KCONFIG_CONFIG) kconfig-conf --defconfig=config/defconfig Kconfig; \
+	else cp config/defconfig $(KCONFIG_CONFIG); fi
+
+olddefconfig:
+	$(Q)command -v kconfig-conf >/dev/null || { echo $(KCONF_HINT); exit 2; }
+	$(Q)KCONFIG_CONFIG=$(KCONFIG_CONFIG) kconfig-conf --olddefconfig Kconfig
+
+savedefconfig:
+	$(Q)command -v kconfig-conf >/dev/null || { echo $(KCONF_HINT); exit 2; }
+	$(Q)KCONFIG_CONFIG=$(KCONFIG_CONFIG) kconfig-conf --savedefconfig=defconfig Kconfig
+
+clean:
+	rm -rf build build-asan build-fuzz habox
+
+distclean: clean
+	rm -f .config .config.old
+
+FORCE:

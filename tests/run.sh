@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Run every test and end with "N passed, N failed".
+#
+#   tests/run.sh --habox BIN [--unit DIR]... [--fuzz DIR] [--only GLOB]
+#                [--skip GLOB]
+#
+# Unit test binaries (DIR/*_test) and integration scripts
+# (tests/integration/*.sh, given HABOX=BIN) print one line per case:
+# "PASS suite: case", "FAIL suite: case: why" or "SKIP suite: case: why".
+# A program that dies without saying so counts as one failure. Skipped
+# cases are counted apart, never as passed. Logs: build/test-logs/.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+habox= units=() fuzz= only='*' skip_glob=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--habox) habox=$2; shift 2 ;;
+	--unit) units+=("$2"); shift 2 ;;
+	--fuzz) fuzz=$2; shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	--skip) skip_glob=$2; shift 2 ;;
+	*) echo "usage: tests/run.sh --habox BIN [--unit DIR]... [--fuzz DIR] [--only GLOB] [--skip GLOB]" >&2; exit 2 ;;
+	esac
+done
+[ -x "$habox" ] || { echo "tests/run.sh: no habox binary at '$habox'" >&2; exit 2; }
+logs=${T_LOGS:-$top/build/test-logs}
+mkdir -p "$logs"
+pass=0 fail=0 skip=0 t0=$(date +%s)
+
+# Count one program's result lines; a silent death is a failure.
+tally() { # NAME LOGFILE RC
+	local p f s
+	p=$(grep -c '^PASS ' "$2"); f=$(grep -c '^FAIL ' "$2"); s=$(grep -c '^SKIP ' "$2")
+	grep -E '^(FAIL|SKIP) ' "$2"
+	if [ "$3" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL $1: exited with status $3 without naming a failed case (log: $2)"
+		f=$((f + 1))
+	fi
+	if [ $((p + f + s)) = 0 ]; then
+		echo "FAIL $1: ran no case (log: $2)"
+		f=1
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	printf '%-40s %4d passed %3d failed %3d skipped  %4ss\n' "$1" "$p" "$f" "$s" "$4"
+}
+
+run_one() { # NAME LOG CMD...
+	local name=$1 log=$2 rc t
+	shift 2
+	t=$(date +%s)
+	"$@" >"$log" 2>&1
+	rc=$?
+	tally "$name" "$log" "$rc" "$(( $(date +%s) - t ))"
+}
+
+for d in "${units[@]}"; do
+	for t in "$d"/*_test; do
+		[ -x "$t" ] || continue
+		n=$(basename "$d")/$(basename "$t")
+		case $n in $only) ;; *) continue ;; esac
+		run_one "unit $n" "$logs/$(basename "$d")-$(basename "$t").log" timeout 300 "$t"
+	done
+done
+
+export HABOX=$habox HABOX_TOP=$top
+for s in "$top"/tests/integration/*.sh; do
+	n=integration/$(basename "$s" .sh)
+	case $n in $only) ;; *) continue ;; esac
+	[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
+	run_one "$n" "$logs/$(basename "$s" .sh).log" timeout 1200 bash "$s"
+done
+
+# Fuzz targets replay their committed corpus: crashes found once stay fixed.
+if [ -n "$fuzz" ]; then
+	for f in "$fuzz"/*_fuzz; do
+		[ -x "$f" ] || continue
+		n=fuzz/$(basename "$f")
+		case $n in $only) ;; *) continue ;; esac
+		c=$top/fuzz/corpus/$(basename "$f" _fuzz)
+		log=$logs/$(basename "$f").log
+		t=$(date +%s)
+		if timeout 300 "$f" -runs=0 "$c" >"$log" 2>&1; then
+			echo "PASS fuzz: $(basename "$f") corpus ($(ls "$c" | wc -l) inputs)" >>"$log"
+		else
+			echo "FAIL fuzz: $(basename "$f"): corpus replay failed" >>"$log"
+		fi
+		tally "$n" "$log" 0 "$(( $(date +%s) - t ))"
+	done
+fi
+
+echo "test time: $(( $(date +%s) - t0 )) s; logs in $logs"
+[ $skip = 0 ] || echo "$skip skipped (not counted as passed)"
+echo "$pass passed, $fail failed"
+[ $fail = 0 ] && [ $pass -gt 0 ]
