@@ -204,6 +204,9 @@ build_libpq() {
 		--without-openssl --without-gssapi --without-ldap --without-pam \
 		--without-systemd --without-libxml --without-lz4 --without-zstd \
 		--disable-nls >&2) || die "libpq: configure failed (see above)"
+	# src/port and src/common need the generated headers (errcodes.h, ...)
+	# before a parallel build starts on them.
+	make -s -C "$b/src/backend" generated-headers >&2
 	make -s -C "$b/src/interfaces/libpq" -j"$jobs" all-static-lib >&2
 	cp "$b/src/interfaces/libpq/libpq.a" "$b/src/common/libpgcommon_shlib.a" \
 		"$b/src/port/libpgport_shlib.a" "$p/lib/"
@@ -214,7 +217,7 @@ build_libpq() {
 }
 
 build() {
-	local target=$1 prefix tmp t0 w
+	local target=$1 prefix t0 w
 	target_flags "$target"
 	prefix=$(prefix_of "$target")
 	if [ -f "$prefix/manifest" ]; then echo "$prefix"; return 0; fi
@@ -227,7 +230,7 @@ build() {
 	if [ -n "${DEPS_SRC:-}" ]; then fetch_dir "$DEPS_SRC"; else fetch_debian; fi
 	tmp=$prefix.tmp.$$
 	rm -rf "$tmp"
-	trap 'rm -rf "$tmp"' EXIT
+	trap 'rm -rf "${tmp:-}"' EXIT
 	mkdir -p "$tmp/include" "$tmp/lib" "$tmp/work"
 	jobs=$(nproc 2>/dev/null || echo 2)
 	w=$tmp/work
