@@ -91,7 +91,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
 
 GEN := $(OUT)/include/ha_kconfig.h $(OUT)/include/ha_version.h
 
-.PHONY: all asan check check-unit demo fuzz fuzz-build sim bench clean \
+.PHONY: all asan check demo fuzz fuzz-build sim bench clean \
         distclean menuconfig nconfig defconfig olddefconfig savedefconfig \
         deps-install tests FORCE
 .DELETE_ON_ERROR:
@@ -127,7 +127,18 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(CORE_LIB) $(GEN)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(LDOPT) -o $@ $< \
 		$(CORE_LIB) $(LIBDIR) $(LIBS)
 
-tests: $(UNIT_BIN)
+# Test helpers (tests/tools/NAME.c): small programs of ours that speak our
+# protocols on purpose badly, capture packets, and so on.
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(OUT)/tools/%)
+
+$(OUT)/tools/%: tests/tools/%.c $(CORE_LIB) $(GEN)
+	@echo "  CC      $@"
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(LDOPT) -o $@ $< \
+		$(CORE_LIB) $(LIBDIR) $(LIBS)
+
+tests: $(UNIT_BIN) $(TOOL_BIN)
 
 $(DEPSTAMP):
 	$(Q)scripts/debian-deps.sh --check build
@@ -182,8 +193,25 @@ check:
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz-build
-	$(Q)tests/run.sh --habox $(CURDIR)/habox --unit $(OUT)/tests \
-		--unit build-asan/tests --fuzz build-fuzz
+	$(Q)HABOX_TOOLS=$(CURDIR)/$(OUT)/tools tests/run.sh --habox $(CURDIR)/habox \
+		--unit $(OUT)/tests --unit build-asan/tests --fuzz build-fuzz
+
+# Benchmarks print figures (medians, ratios against a peer run in the same
+# script); they assert nothing. BENCH=name runs one.
+BENCH ?= *
+bench:
+	$(Q)scripts/debian-deps.sh --install bench
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)for b in bench/$(BENCH).sh; do [ -f "$$b" ] || continue; \
+		echo "== $$b"; HABOX=$(CURDIR)/habox HABOX_TOP=$(CURDIR) \
+		HABOX_TOOLS=$(CURDIR)/$(OUT)/tools bash "$$b" || exit 1; done
+
+# The election simulation with more seeds than `make check` runs.
+SEEDS ?= 100000
+sim:
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)for s in $(OUT)/tests/sim*_test; do [ -x "$$s" ] || continue; \
+		SIM_SEEDS=$(SEEDS) $$s || exit 1; done
 
 demo:
 	$(Q)scripts/debian-deps.sh --install demo

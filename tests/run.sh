@@ -63,6 +63,7 @@ for d in "${units[@]}"; do
 done
 
 export HABOX=$habox HABOX_TOP=$top
+export HABOX_TOOLS=${HABOX_TOOLS:-$(dirname "$habox")/build/tools}
 for s in "$top"/tests/integration/*.sh; do
 	n=integration/$(basename "$s" .sh)
 	case $n in $only) ;; *) continue ;; esac
