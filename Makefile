@@ -71,18 +71,23 @@ CFLAGS_ALL := $(OPT) $(WARN) $(CFLAGS)
 CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/config_schema.c core/config_print.c \
         core/run.c \
-        core/state.c core/util.c core/rand.c core/version.c
+        core/state.c core/util.c core/rand.c core/version.c core/wire.c \
+        core/net.c core/tls.c core/loop.c core/peer.c core/pki.c \
+        core/token.c
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),)
 APPLETS := applets/main.c \
         $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c) \
         $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
         $(if $(filter y,$(CONFIG_HAPROM)),applets/haprom.c) \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch.c) \
-        $(if $(filter y,$(CONFIG_HACTL)),applets/hactl.c)
+        $(if $(filter y,$(CONFIG_HACTL)),applets/hactl/hactl.c \
+                                          applets/hactl/enroll.c)
 
 CORE_OBJ   := $(CORE:%.c=$(OUT)/obj/%.o) $(INIH_OBJ)
 APPLET_OBJ := $(APPLETS:%.c=$(OUT)/obj/%.o)
 CORE_LIB   := $(OUT)/libhacore.a
+# A group: mbedTLS calls back into core (mbedtls_hardware_poll in rand.c).
+LINK_LIBS  := $(LIBDIR) -Wl,--start-group $(CORE_LIB) $(LIBS) -Wl,--end-group
 
 # A unit test tests/unit/X_test.c is built when core/X.c is.
 UNIT_SRC := $(foreach t,$(wildcard tests/unit/*_test.c),$(if $(filter \
@@ -104,7 +109,7 @@ habox: $(OUT)/habox
 
 $(OUT)/habox: $(APPLET_OBJ) $(CORE_LIB)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(APPLET_OBJ) $(CORE_LIB) $(LIBDIR) $(LIBS)
+	$(Q)$(CC) $(LDOPT) $(LDFLAGS) -o $@ $(APPLET_OBJ) $(LINK_LIBS)
 
 $(CORE_LIB): $(CORE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -125,7 +130,7 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/check.h $(CORE_LIB) $(GEN)
 	@echo "  CC      $@"
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(LDOPT) -o $@ $< \
-		$(CORE_LIB) $(LIBDIR) $(LIBS)
+		$(LINK_LIBS)
 
 # Test helpers (tests/tools/NAME.c): small programs of ours that speak our
 # protocols on purpose badly, capture packets, and so on.
@@ -136,7 +141,7 @@ $(OUT)/tools/%: tests/tools/%.c $(CORE_LIB) $(GEN)
 	@echo "  CC      $@"
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) $(LDOPT) -o $@ $< \
-		$(CORE_LIB) $(LIBDIR) $(LIBS)
+		$(LINK_LIBS)
 
 tests: $(UNIT_BIN) $(TOOL_BIN)
 
@@ -178,7 +183,7 @@ fuzz-build:
 build-fuzz/%_fuzz: fuzz/%_fuzz.c $(CORE_LIB)
 	@echo "  FUZZ    $@"
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< \
-		$(CORE_LIB) $(LIBDIR) $(LIBS)
+		$(LINK_LIBS)
 
 # Each target for FUZZ_SECONDS, starting from its committed seed corpus.
 fuzz: fuzz-build
@@ -194,7 +199,8 @@ check:
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)HABOX_TOOLS=$(CURDIR)/$(OUT)/tools tests/run.sh --habox $(CURDIR)/habox \
-		--unit $(OUT)/tests --unit build-asan/tests --fuzz build-fuzz
+		--unit $(OUT)/tests --unit build-asan/tests --fuzz build-fuzz \
+		--asan $(CURDIR)/build-asan/habox
 
 # Benchmarks print figures (medians, ratios against a peer run in the same
 # script); they assert nothing. BENCH=name runs one.

@@ -2,7 +2,7 @@
 # Run every test and end with "N passed, N failed".
 #
 #   tests/run.sh --habox BIN [--unit DIR]... [--fuzz DIR] [--only GLOB]
-#                [--skip GLOB]
+#                [--skip GLOB] [--asan ASAN-BIN]
 #
 # Unit test binaries (DIR/*_test) and integration scripts
 # (tests/integration/*.sh, given HABOX=BIN) print one line per case:
@@ -11,7 +11,7 @@
 # cases are counted apart, never as passed. Logs: build/test-logs/.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-habox= units=() fuzz= only='*' skip_glob=
+habox= units=() fuzz= only='*' skip_glob= asan=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--habox) habox=$2; shift 2 ;;
@@ -19,6 +19,7 @@ while [ $# -gt 0 ]; do
 	--fuzz) fuzz=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--skip) skip_glob=$2; shift 2 ;;
+	--asan) asan=$2; shift 2 ;;
 	*) echo "usage: tests/run.sh --habox BIN [--unit DIR]... [--fuzz DIR] [--only GLOB] [--skip GLOB]" >&2; exit 2 ;;
 	esac
 done
@@ -63,13 +64,33 @@ for d in "${units[@]}"; do
 done
 
 export HABOX=$habox HABOX_TOP=$top
-export HABOX_TOOLS=${HABOX_TOOLS:-$(dirname "$habox")/build/tools}
+# The helper programs built with this habox (build-asan/tools next to
+# build-asan/habox), else the default build's.
+if [ -z "${HABOX_TOOLS:-}" ]; then
+	HABOX_TOOLS=$top/build/tools
+	[ -d "$(dirname "$habox")/tools" ] && HABOX_TOOLS=$(dirname "$habox")/tools
+fi
+export HABOX_TOOLS
 for s in "$top"/tests/integration/*.sh; do
 	n=integration/$(basename "$s" .sh)
 	case $n in $only) ;; *) continue ;; esac
 	[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
 	run_one "$n" "$logs/$(basename "$s" .sh).log" timeout 1200 bash "$s"
 done
+
+# The integration suite again with the sanitizer build (ASan, UBSan, LSan:
+# any report makes the program fail), but for the build-variant scripts.
+if [ -n "$asan" ]; then
+	for s in "$top"/tests/integration/*.sh; do
+		n=integration/$(basename "$s" .sh)
+		case $n in integration/build*|integration/deps_src) continue ;; esac
+		case $n in $only) ;; *) continue ;; esac
+		[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
+		HABOX=$asan HABOX_TOOLS=$(dirname "$asan")/tools \
+			run_one "asan $n" "$logs/asan-$(basename "$s" .sh).log" \
+			timeout 1200 bash "$s"
+	done
+fi
 
 # Fuzz targets replay their committed corpus: crashes found once stay fixed.
 if [ -n "$fuzz" ]; then

@@ -12,6 +12,8 @@
 #   topo_ip6 2           fd00::12
 #   topo_mac 2           eth0's MAC address of host 2
 #   topo_exec 2 CMD...   run CMD in host 2
+#   topo_bg 2 CMD...     start CMD in host 2 in the background (PID in
+#                        T_LASTPID, killed at exit)
 #   topo_link 2 down     take host 2's link down (bridge side)
 
 TOPO_PREFIX=hbt$T_ID
@@ -22,6 +24,15 @@ topo_br() { echo "$TOPO_PREFIX-br"; }
 topo_ip() { echo "10.0.0.$((10 + $1))"; }
 topo_ip6() { echo "fd00::$((10 + $1))"; }
 topo_exec() { local i=$1; shift; ip netns exec "$(topo_ns "$i")" "$@"; }
+# Not through topo_exec: a backgrounded function is a subshell, and its
+# PID would not be the program's.
+topo_bg() {
+	local i=$1
+	shift
+	ip netns exec "$(topo_ns "$i")" "$@" &
+	T_LASTPID=$!
+	T_PIDS+=("$T_LASTPID")
+}
 topo_mac() { ip -n "$(topo_ns "$1")" -br link show eth0 | awk '{print $3}'; }
 topo_link() { ip -n "$(topo_br)" link set "v$1" "$2"; }
 
@@ -52,9 +63,12 @@ topo_up() {
 }
 
 topo_down() {
-	local i
+	local i ns
 	for ((i = TOPO_N; i >= 1; i--)); do
-		ip netns del "$(topo_ns "$i")" 2>/dev/null
+		ns=$(topo_ns "$i")
+		# Only this run's processes can be in this run's namespaces.
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
 	done
 	ip netns del "$(topo_br)" 2>/dev/null
 	TOPO_N=0

@@ -7,24 +7,10 @@
 #include <unistd.h>
 
 #include "applets/applets.h"
+#include "applets/hactl/hactl.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
-
-struct hactl_opts {
-	int json;
-	int watch;
-	const char *to;
-	const char *node;
-	int yes;
-	int follow;
-	const char *dir;
-	int force;
-	const char *token;
-	const char *token_file;
-	int64_t ttl_ms;
-	long count;
-};
 
 #define O(f) offsetof(struct hactl_opts, f)
 
@@ -62,11 +48,34 @@ static const struct ha_opt events_opts[] = {
 
 static const struct ha_opt bootstrap_opts[] = {
 	{ 'd', "dir", "DIR", "where to write the CA, key and certificate "
-	  "(default /etc/habox)", HA_OPT_STR, O(dir), 0, 0 },
-	{ 0, "force", NULL, "replace existing files", HA_OPT_FLAG, O(force),
-	  0, 0 },
+	  "(default: the directories of [cluster] ca, cert and key)",
+	  HA_OPT_STR, O(dir), 0, 0 },
+	{ 0, "force", NULL, "replace existing files (every node must then "
+	  "join again)", HA_OPT_FLAG, O(force), 0, 0 },
 	{ 0, "ttl", "T", "how long the join token is valid (default 1h)",
 	  HA_OPT_DURATION, O(ttl_ms), 0, 0 },
+	{ 0 },
+};
+
+static const struct ha_opt token_opts[] = {
+	{ 0, "ttl", "T", "how long the join token is valid (default 1h)",
+	  HA_OPT_DURATION, O(ttl_ms), 0, 0 },
+	{ 0 },
+};
+
+static const struct ha_opt serve_opts[] = {
+	{ 0, "count", "N", "exit after N enrolments, 0 for never (default 1)",
+	  HA_OPT_INT, O(count), 0, 1000000 },
+	{ 0, "listen", "ADDR:PORT", "where to listen (default: this node's "
+	  "address and port)", HA_OPT_STR, O(listen), 0, 0 },
+	{ 0, "timeout", "T", "give up after T (default: never)",
+	  HA_OPT_DURATION, O(timeout_ms), 0, 0 },
+	{ 0 },
+};
+
+static const struct ha_opt renew_opts[] = {
+	{ 0, "from", "NODE", "the node that holds the CA key (default: try "
+	  "the members in turn)", HA_OPT_STR, O(from), 0, 0 },
 	{ 0 },
 };
 
@@ -84,7 +93,9 @@ static const struct ha_opt join_opts[] = {
 
 static const struct ha_opt ping_opts[] = {
 	{ 0, "count", "N", "round trips to time (default 1)", HA_OPT_INT,
-	  O(count), 1, 1000 },
+	  O(count), 1, 100000 },
+	{ 0, "timeout", "T", "give up after T (default: handshake_timeout)",
+	  HA_OPT_DURATION, O(timeout_ms), 0, 0 },
 	{ 0 },
 };
 
@@ -92,17 +103,19 @@ static int check_config(const struct ha_args *a, void *opts);
 
 static const struct ha_cmd cmds[] = {
 	{ "bootstrap", "", "Make the cluster CA and this node's key and "
-	  "certificate; print a join token.", bootstrap_opts, 0, 0,
-	  HA_CMD_CONFIG, ha_not_implemented },
+	  "certificate (or, with psk_file, the pre-shared key); print a join "
+	  "token.", bootstrap_opts, 0, 0, HA_CMD_CONFIG, hactl_bootstrap },
 	{ "cert-info", "", "Subject, issuer and expiry of this node's "
-	  "certificate.", NULL, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	  "certificate and of the CA; exit 1 when expired.", NULL, 0, 0,
+	  HA_CMD_CONFIG, hactl_cert_info },
 	{ "check-config", "", "Check the configuration; print the effective "
 	  "configuration, or every error.", NULL, 0, 0, HA_CMD_CONFIG,
 	  check_config },
 	{ "demote", "", "Hand leadership away from this node (switchover).",
 	  NULL, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
-	{ "enroll-serve", "", "Serve join requests once (until hawatch serves "
-	  "them).", NULL, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	{ "enroll-serve", "", "Serve join and renew requests and pings on "
+	  "this node's port (until hawatch serves them).", serve_opts, 0, 0,
+	  HA_CMD_CONFIG, hactl_enroll_serve },
 	{ "events", "", "Recent state changes with times and reasons.",
 	  events_opts, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
 	{ "failover", "on|off", "Allow or stop automatic failover (cluster or "
@@ -111,23 +124,25 @@ static const struct ha_cmd cmds[] = {
 	{ "force-leader", "", "Make this node leader without a majority "
 	  "(dangerous; see hactl(8)).", force_opts, 0, 0, HA_CMD_CONFIG,
 	  ha_not_implemented },
-	{ "join", "ADDR", "Enrol this node with the cluster at ADDR using a "
-	  "join token.", join_opts, 1, 1, HA_CMD_CONFIG, ha_not_implemented },
+	{ "join", "ADDR[:PORT]", "Enrol this node with the cluster at ADDR "
+	  "using a join token.", join_opts, 1, 1, HA_CMD_CONFIG, hactl_join },
 	{ "metrics", "", "Metrics in the Prometheus text format.", NULL, 0, 0,
 	  HA_CMD_CONFIG, ha_not_implemented },
-	{ "ping", "PEER", "Handshake with a peer and print the round-trip "
-	  "time.", ping_opts, 1, 1, HA_CMD_CONFIG, ha_not_implemented },
+	{ "ping", "NODE", "Handshake and HELLO with a peer; print the "
+	  "round-trip time.", ping_opts, 1, 1, HA_CMD_CONFIG, hactl_ping },
 	{ "promote", "", "Make this node the leader (switchover to it).", NULL,
 	  0, 0, HA_CMD_CONFIG, ha_not_implemented },
 	{ "remove-node", "NODE", "Take a node out of the cluster.", NULL, 1, 1,
 	  HA_CMD_CONFIG, ha_not_implemented },
 	{ "renew", "", "Re-issue this node's certificate through the CA "
-	  "holder.", NULL, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	  "holder.", renew_opts, 0, 0, HA_CMD_CONFIG, hactl_renew },
 	{ "status", "", "The state of every node and resource; exit 0 "
 	  "healthy, 1 degraded, 2 no daemon.", status_opts, 0, 0,
 	  HA_CMD_CONFIG, ha_not_implemented },
 	{ "switchover", "", "Hand leadership to another member gracefully.",
 	  switchover_opts, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	{ "token", "", "A new one-time join token (on the node that holds the "
+	  "CA key).", token_opts, 0, 0, HA_CMD_CONFIG, hactl_token },
 };
 
 static const struct ha_applet app = {
@@ -160,6 +175,8 @@ int
 hactl_main(int argc, char **argv)
 {
 	struct hactl_opts o = { .ttl_ms = 3600000, .count = 1 };
+
+	/* --token's value is a secret: do not leave it for ps to show. */
 
 	return ha_cli_main(&app, argc, argv, &o);
 }
