@@ -227,6 +227,21 @@ rank(const struct ha_elect *e)
 	return r;
 }
 
+/* The static rank among all members (ties by index): after a failed
+ * election, retries must not stay in step with a rival's. */
+static int
+static_rank(const struct ha_elect *e)
+{
+	int i, r = 0, s = e->c.self;
+
+	for (i = 0; i < e->c.n; i++)
+		if (i != s && is_member(e, i) &&
+		    (e->c.priority[i] > e->c.priority[s] ||
+		    (e->c.priority[i] == e->c.priority[s] && i < s)))
+			r++;
+	return r;
+}
+
 static void
 stand(struct ha_elect *e, int64_t now, int switchover, struct ha_elect_out *o)
 {
@@ -392,7 +407,7 @@ ha_elect_tick(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 		}
 		if (now >= e->vote_sent + e->c.lease_ms / 2) {
 			e->role = HA_FOLLOWER;
-			e->stand_at = now + e->c.heartbeat_ms * (2 + rank(e));
+			e->stand_at = now + e->c.heartbeat_ms * (2 + static_rank(e));
 			o->why = "no majority voted: trying again later";
 		}
 		return;
