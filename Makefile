@@ -73,8 +73,10 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/run.c \
         core/state.c core/util.c core/rand.c core/version.c
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),)
+CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
+        core/neigh.c core/announce.c)
 APPLETS := applets/main.c \
-        $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c) \
+        $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c applets/havip_ops.c) \
         $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
         $(if $(filter y,$(CONFIG_HAPROM)),applets/haprom.c) \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch.c) \
