@@ -178,7 +178,7 @@ cmd_add(const struct ha_args *a, void *opts)
 		return ha_cli_usage_error(a, "--label %s: %s", o->label, why);
 	if (havip_need_caps("havip add", 1, 1) == -1)
 		return HA_EXIT_FAIL;
-	if ((rc = havip_open(&t, 1)) == 0)
+	if ((rc = havip_open(&t, HAVIP_UP)) == 0)
 		rc = havip_add(&t, o->label, life, o->count, o->interval_ms);
 	havip_close(&t);
 	return rc;
@@ -195,7 +195,7 @@ cmd_del(const struct ha_args *a, void *opts)
 		return rc;
 	if (havip_need_caps("havip del", 1, 0) == -1)
 		return HA_EXIT_FAIL;
-	if ((rc = havip_open(&t, 0)) == 0)
+	if ((rc = havip_open(&t, HAVIP_ANY)) == 0)
 		rc = havip_del(&t);
 	havip_close(&t);
 	return rc;
@@ -216,7 +216,7 @@ cmd_renew(const struct ha_args *a, void *opts)
 		return ha_cli_usage_error(a, "renew needs --lifetime T");
 	if (havip_need_caps("havip renew", 1, 1) == -1)
 		return HA_EXIT_FAIL;
-	if ((rc = havip_open(&t, 0)) == 0)
+	if ((rc = havip_open(&t, HAVIP_INDEX)) == 0)
 		rc = havip_renew(&t, life);
 	havip_close(&t);
 	return rc;
@@ -234,7 +234,7 @@ cmd_announce(const struct ha_args *a, void *opts)
 		return rc;
 	if (havip_need_caps("havip announce", 0, 1) == -1)
 		return HA_EXIT_FAIL;
-	if ((rc = havip_open(&t, 1)) != 0 || (rc = havip_list(&t)) != 0)
+	if ((rc = havip_open(&t, HAVIP_UP)) != 0 || (rc = havip_list(&t)) != 0)
 		goto out;
 	/* Announcing an address held elsewhere would steal its traffic. */
 	if (havip_where(&t, &x) == HAVIP_ABSENT ||
@@ -263,7 +263,7 @@ cmd_check(const struct ha_args *a, void *opts)
 		return ha_cli_usage_error(a, "--timeout must be more than 0");
 	if (o->probe && havip_need_caps("havip check --probe", 0, 1) == -1)
 		return HA_EXIT_FAIL;
-	if ((rc = havip_open(&t, o->probe)) == 0)
+	if ((rc = havip_open(&t, o->probe ? HAVIP_UP : HAVIP_ANY)) == 0)
 		rc = havip_check(&t, o->probe, o->timeout_ms);
 	havip_close(&t);
 	return rc;
@@ -310,7 +310,7 @@ cmd_up(const struct ha_args *a, void *opts)
 		return rc;
 	if ((rc = load_vip(a, &cfg, &v, &t)) == 0 &&
 	    (rc = havip_need_caps("havip up", 1, 1)) == 0 &&
-	    (rc = havip_open(&t, 1)) == 0)
+	    (rc = havip_open(&t, HAVIP_UP)) == 0)
 		rc = havip_add(&t, v->label, life, v->count, v->interval_ms);
 	havip_close(&t);
 	ha_cfg_free(cfg);
@@ -328,7 +328,7 @@ cmd_down(const struct ha_args *a, void *opts)
 	(void)opts;
 	if ((rc = load_vip(a, &cfg, &v, &t)) == 0 &&
 	    (rc = havip_need_caps("havip down", 1, 0)) == 0 &&
-	    (rc = havip_open(&t, 0)) == 0)
+	    (rc = havip_open(&t, HAVIP_ANY)) == 0)
 		rc = havip_del(&t);
 	havip_close(&t);
 	ha_cfg_free(cfg);

@@ -46,12 +46,22 @@ enum havip_where {
  */
 int havip_need_caps(const char *what, int admin, int raw);
 
+/* How much havip_open learns about the interface. */
+enum havip_link {
+	HAVIP_INDEX,		/* its index only (no netlink round trip) */
+	HAVIP_ANY,		/* index, flags, type, MAC */
+	HAVIP_UP,		/* the same, and refuse it down or without carrier */
+};
+
 /*
- * Open netlink and look up t->ifname. need_up: refuse a link that is
- * down or has no carrier. Returns 0 or an exit code (logged): 2 for an
- * unknown interface, 1 otherwise. havip_close in every case.
+ * Open netlink and look up t->ifname. Returns 0 or an exit code
+ * (logged): 2 for an unknown interface, 1 otherwise. havip_close in
+ * every case.
  */
-int havip_open(struct havip_target *t, int need_up);
+int havip_open(struct havip_target *t, enum havip_link how);
+
+/* The rest of t->link after havip_open(HAVIP_INDEX): 0 or -1 (logged). */
+int havip_link(struct havip_target *t);
 void havip_close(struct havip_target *t);
 
 /* List the addresses of t's family into t->addrs: 0 or -1 (logged). */

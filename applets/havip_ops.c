@@ -52,19 +52,11 @@ havip_need_caps(const char *what, int admin, int raw)
 	return -1;
 }
 
-int
-havip_open(struct havip_target *t, int need_up)
+static int
+link_get(struct havip_target *t)
 {
-	int r;
+	int r = ha_nl_link_get(&t->nl, t->ifname, &t->link);
 
-	ha_fmt_cidr(&t->cidr, t->text, sizeof(t->text));
-	ha_fmt_addr(&t->cidr.addr, t->addr_text, sizeof(t->addr_text));
-	if (ha_nl_open(&t->nl) == -1) {
-		ha_log(HA_FAILURE, "opening a netlink socket: %s",
-		    ha_nl_strerror(&t->nl));
-		return HA_EXIT_FAIL;
-	}
-	r = ha_nl_link_get(&t->nl, t->ifname, &t->link);
 	if (r == 1) {
 		ha_log(HA_FAILURE, "no interface named '%s' ('ip link' lists "
 		    "them)", t->ifname);
@@ -75,12 +67,42 @@ havip_open(struct havip_target *t, int need_up)
 		    ha_nl_strerror(&t->nl));
 		return HA_EXIT_FAIL;
 	}
-	if (need_up && !(t->link.flags & IFF_UP)) {
+	return 0;
+}
+
+int
+havip_link(struct havip_target *t)
+{
+	return link_get(t) == 0 ? 0 : -1;
+}
+
+int
+havip_open(struct havip_target *t, enum havip_link how)
+{
+	int rc;
+
+	ha_fmt_cidr(&t->cidr, t->text, sizeof(t->text));
+	ha_fmt_addr(&t->cidr.addr, t->addr_text, sizeof(t->addr_text));
+	if (ha_nl_open(&t->nl) == -1) {
+		ha_log(HA_FAILURE, "opening a netlink socket: %s",
+		    ha_nl_strerror(&t->nl));
+		return HA_EXIT_FAIL;
+	}
+	if (how == HAVIP_INDEX) {
+		/* An ioctl, so that renew is one netlink round trip. */
+		t->link.index = (int)if_nametoindex(t->ifname);
+		if (t->link.index > 0)
+			return 0;
+		return link_get(t);
+	}
+	if ((rc = link_get(t)) != 0)
+		return rc;
+	if (how == HAVIP_UP && !(t->link.flags & IFF_UP)) {
 		ha_log(HA_FAILURE, "%s is down: bring it up first (ip link set "
 		    "%s up)", t->ifname, t->ifname);
 		return HA_EXIT_FAIL;
 	}
-	if (need_up && !(t->link.flags & IFF_LOWER_UP)) {
+	if (how == HAVIP_UP && !(t->link.flags & IFF_LOWER_UP)) {
 		ha_log(HA_FAILURE, "%s has no carrier (its link is down): "
 		    "nobody would hear about %s", t->ifname, t->addr_text);
 		return HA_EXIT_FAIL;
@@ -295,6 +317,8 @@ renew_readded(struct havip_target *t, uint32_t life)
 	ha_log(HA_WARNING, "%s was not on %s any more (expired or removed): "
 	    "added it again with lifetime %lus", t->text, t->ifname,
 	    (unsigned long)life);
+	if (havip_link(t) == -1)
+		return HA_EXIT_FAIL;
 	if (!can_announce(t) || !(t->link.flags & IFF_LOWER_UP) ||
 	    havip_where(t, &x) != HAVIP_HERE)
 		return HA_EXIT_OK;
