@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if.h>
 #include <linux/if_addr.h>
 
 #include "applets/applets.h"

@@ -5,6 +5,7 @@
  * as `havip: [LEVEL] ...` and returns an exit code. Manual: doc/havip.8.
  */
 #include <errno.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <linux/if.h>
 #include <linux/if_addr.h>
 
 #include "applets/havip.h"
@@ -222,6 +224,22 @@ say_added(const struct havip_target *t, int present, long sent,
 		    t->ifname, lifetxt);
 }
 
+/*
+ * Real-time priority (SCHED_FIFO 1) from just before the address is added
+ * until the burst ends, when we may have it (CAP_SYS_NICE): on a busy
+ * machine nothing else then runs between the kernel's ack and the first
+ * announcement. The burst mostly sleeps. A raw syscall, because musl
+ * leaves sched_setscheduler(2) unimplemented on purpose.
+ */
+static int
+realtime(int on)
+{
+	struct sched_param sp = { .sched_priority = on ? 1 : 0 };
+
+	return (int)syscall(SYS_sched_setscheduler, 0, on ? SCHED_FIFO :
+	    SCHED_OTHER, &sp) == 0;
+}
+
 int
 havip_add(struct havip_target *t, const char *label, uint32_t lifetime,
     long count, int64_t interval_ms)
@@ -229,7 +247,7 @@ havip_add(struct havip_target *t, const char *label, uint32_t lifetime,
 	struct ha_announce an;
 	const struct ha_nl_addr *x;
 	enum havip_where w;
-	int announce = can_announce(t) && count > 0, rc = HA_EXIT_FAIL;
+	int announce = can_announce(t) && count > 0, rc = HA_EXIT_FAIL, rt = 0;
 	int64_t t_req;
 
 	if (havip_list(t) == -1)
@@ -245,6 +263,7 @@ havip_add(struct havip_target *t, const char *label, uint32_t lifetime,
 	if (announce && ha_announce_open(&an, t->ifname, t->link.index,
 	    t->link.hwaddr, &t->cidr.addr, 0) == -1)
 		return HA_EXIT_FAIL;
+	rt = announce && realtime(1);
 	t_req = ha_announce_now_ns();
 	if (ha_nl_addr_set(&t->nl, w == HAVIP_HERE ? HA_NL_REPLACE :
 	    HA_NL_CREATE, t->link.index, &t->cidr, label, lifetime,
@@ -262,6 +281,8 @@ havip_add(struct havip_target *t, const char *label, uint32_t lifetime,
 	    lifetime, announce ? (long long)(an.first_ns - t_req) / 1000 : 0);
 	rc = HA_EXIT_OK;
 out:
+	if (rt)
+		(void)realtime(0);
 	if (announce)
 		ha_announce_close(&an);
 	return rc;

@@ -115,10 +115,10 @@ send_frame(struct ha_announce *an, const unsigned char *f, size_t len)
 	memcpy(sll.sll_addr, f, HA_MAC_LEN);
 	do {
 		if (an->ifindex)
-			n = sendto(an->fd, f, len, 0, (struct sockaddr *)&sll,
-			    sizeof(sll));
+			n = sendto(an->fd, f, len, MSG_NOSIGNAL,
+			    (struct sockaddr *)&sll, sizeof(sll));
 		else
-			n = send(an->fd, f, len, 0);
+			n = send(an->fd, f, len, MSG_NOSIGNAL);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		ha_log_errno(HA_FAILURE, "sending on %s", an->ifname);
@@ -206,7 +206,7 @@ ha_announce_probe(struct ha_announce *an, int64_t timeout_ms,
 	int64_t t0 = ha_announce_now_ns(), now, next, wait;
 	int64_t span = timeout_ms * 1000000LL, deadline = t0 + span;
 	struct pollfd pfd = { an->fd, POLLIN, 0 };
-	int sent = 0;
+	int sent = 0, answered = 0;
 
 	if (an->addr.family == AF_INET)
 		plen = ha_neigh_arp_probe(probe, sizeof(probe), an->mac,
@@ -232,9 +232,14 @@ ha_announce_probe(struct ha_announce *an, int64_t timeout_ms,
 			ha_log_errno(HA_FAILURE, "poll on %s", an->ifname);
 			return -1;
 		}
+		/* After a first answer, a short wait for the others. */
 		if ((pfd.revents & POLLIN) && drain(an, macs, max, &n) &&
-		    n == 1 && deadline > ha_announce_now_ns() + GRACE_NS)
-			deadline = ha_announce_now_ns() + GRACE_NS;
+		    !answered) {
+			answered = 1;
+			now = ha_announce_now_ns();
+			if (deadline > now + GRACE_NS)
+				deadline = now + GRACE_NS;
+		}
 	}
 	drain(an, macs, max, &n);
 	return (int)n;

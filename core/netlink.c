@@ -21,8 +21,6 @@
 #include "core/netlink.h"
 #include "core/util.h"
 
-#define RBUF_SIZE 65536
-
 /* Called for each reply that is neither an ack, an error nor the end. */
 typedef int (*reply_fn)(const void *msg, size_t len, void *arg);
 
@@ -89,15 +87,21 @@ ha_nl_open(struct ha_nl *nl)
 	}
 	nl->portid = sa.nl_pid;
 	nl->seq = (uint32_t)time(NULL);
+	nl->rbuf = ha_xmalloc(HA_NL_RBUF);
+	memset(nl->rbuf, 0, HA_NL_RBUF);
 	return 0;
 }
 
 void
 ha_nl_close(struct ha_nl *nl)
 {
+	if (nl == NULL)
+		return;
 	if (nl->fd >= 0)
 		close(nl->fd);
 	nl->fd = -1;
+	free(nl->rbuf);
+	nl->rbuf = NULL;
 }
 
 static int
@@ -161,7 +165,7 @@ static int
 exchange(struct ha_nl *nl, const void *req, size_t len, uint32_t first,
     int nreq, reply_fn fn, void *arg)
 {
-	unsigned char *buf;
+	unsigned char *buf = nl->rbuf;
 	struct sockaddr_nl sa;
 	struct iovec iov;
 	struct msghdr mh;
@@ -170,12 +174,13 @@ exchange(struct ha_nl *nl, const void *req, size_t len, uint32_t first,
 
 	nl->err = 0;
 	nl->why[0] = '\0';
+	if (buf == NULL || nl->fd < 0)
+		return fail(nl, EBADF, "netlink socket not open");
 	if (send_req(nl, req, len) == -1)
 		return -1;
-	buf = ha_xmalloc(RBUF_SIZE);
 	while (open > 0) {
 		iov.iov_base = buf;
-		iov.iov_len = RBUF_SIZE;
+		iov.iov_len = HA_NL_RBUF;
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_name = &sa;
 		mh.msg_namelen = sizeof(sa);
@@ -200,7 +205,6 @@ exchange(struct ha_nl *nl, const void *req, size_t len, uint32_t first,
 			break;
 		}
 	}
-	free(buf);
 	return rc == -1 || nl->err ? -1 : 0;
 }
 

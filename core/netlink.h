@@ -20,9 +20,11 @@
 #define HA_NL_HWADDR_MAX 32
 #define HA_NL_FOREVER 0xffffffffu	/* an infinite lifetime */
 #define HA_NL_REQ_MAX 256		/* room for any request we build */
+#define HA_NL_RBUF 65536		/* room for any reply datagram */
 
 struct ha_nl {
 	int fd;
+	unsigned char *rbuf;	/* replies land here (HA_NL_RBUF bytes) */
 	uint32_t portid;	/* our netlink address */
 	uint32_t seq;
 	int err;		/* errno of the last failure */
@@ -57,7 +59,12 @@ enum ha_nl_set {
 	HA_NL_REPLACE,		/* update it (lifetimes), else create it */
 };
 
-/* Open a NETLINK_ROUTE socket. Returns 0 or -1 (reason in nl). */
+/*
+ * Open a NETLINK_ROUTE socket, with its receive buffer allocated and
+ * touched now, so that no request pays for it later (havip sends its
+ * first announcement within a millisecond of adding the address).
+ * Returns 0 or -1 (reason in nl). ha_nl_close(NULL or closed) is a no-op.
+ */
 int ha_nl_open(struct ha_nl *nl);
 void ha_nl_close(struct ha_nl *nl);
 

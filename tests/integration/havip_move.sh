@@ -78,7 +78,7 @@ check_frames() {
 # move FAMILY CIDR: the whole scenario for one address family.
 move() {
 	local f=$1 cidr=$2 vip=${2%/*} ping=ping echos=IcmpInEchos
-	local req rep na first e1 e2
+	local req rep na e1 e2
 	[ "$f" = 6 ] && ping="ping -6" && echos=Icmp6InEchos
 
 	t_case "v$f: node2 adds $cidr" --err-has "added to eth0" \
@@ -94,7 +94,6 @@ move() {
 	t_case "v$f: node1 adds it (5 announcements, 200ms apart)" \
 		--err-has "havip: [SUCCESS] $cidr added to eth0 and announced 5 times, 200ms apart" \
 		-- topo_exec 1 "$HABOX" havip add "$cidr" dev eth0
-	first=$(sed -n 's/.*first announcement \([0-9]*\) us.*/\1/p' "$T_TMP/case.$T_N/err")
 	t_case "v$f: the client's entry now has node1's MAC" --out-has "$mac1" \
 		-- client_mac "$vip"
 	cap_stop
@@ -113,8 +112,6 @@ move() {
 		na="nd src=$mac1 dst=33:33:00:00:00:01 type=0x86dd ip6src=$vip ip6dst=ff02::1 hlim=255 icmp=na code=0 sum=ok flags=O target=$vip lladdr=$mac1"
 		check_frames "move$f" "$na" 5 200
 	fi
-	t_ok "v$f: first announcement within 1 ms of the add request (${first:-?} us)" \
-		test "${first:-99999}" -lt 1000
 	e1=$(counter 1 $echos) e2=$(counter 2 $echos)
 	t_ok "v$f: the client pings $vip" topo_exec 3 $ping -c 1 -W 2 "$vip"
 	t_ok "v$f: node1 answered the ping, node2 did not" \
@@ -144,15 +141,17 @@ move 4 10.0.0.100/24
 move 6 fd00::100/64
 
 # The first announcement leaves within 1 ms of the add request: the
-# median of 5 adds (one reading can meet a busy machine).
-for i in 1 2 3 4 5; do
-	topo_exec 1 "$HABOX" havip add 10.0.0.101/24 dev eth0 --count 1 2>&1 |
-		sed -n 's/.*first announcement \([0-9]*\) us.*/\1/p'
-	topo_exec 1 "$HABOX" havip del 10.0.0.101/24 dev eth0 2>/dev/null
-done >"$T_TMP/first.txt"
-med=$(sort -n "$T_TMP/first.txt" | sed -n 3p)
-t_ok "5 adds: median time to the first announcement ${med:-?} us < 1000 us" \
-	test "$(wc -l <"$T_TMP/first.txt")" = 5 -a "${med:-99999}" -lt 1000
+# median of 5 adds per family (one reading can meet a busy machine).
+for cidr in 10.0.0.101/24 fd00::101/64; do
+	for i in 1 2 3 4 5; do
+		topo_exec 1 "$HABOX" havip add "$cidr" dev eth0 --count 1 2>&1 |
+			sed -n 's/.*first announcement \([0-9]*\) us.*/\1/p'
+		topo_exec 1 "$HABOX" havip del "$cidr" dev eth0 2>/dev/null
+	done >"$T_TMP/first.txt"
+	med=$(sort -n "$T_TMP/first.txt" | sed -n 3p)
+	t_ok "$cidr: first announcement within 1 ms of the add request (median of 5: ${med:-?} us; $(sort -n "$T_TMP/first.txt" | tr '\n' ' '))" \
+		test "$(wc -l <"$T_TMP/first.txt")" = 5 -a "${med:-99999}" -lt 1000
+done
 
 topo_down
 t_ok "teardown removed every namespace" \
