@@ -79,7 +79,8 @@ parse_lifetime(const struct ha_args *a, const char *s, uint32_t *sec)
 		return 0;
 	if (s[0] >= '0' && s[0] <= '9' && s[strspn(s, "0123456789")] == '\0') {
 		if (ha_parse_int(s, 1, 0x7fffffff, &v, &why) == -1)
-			return ha_cli_usage_error(a, "--lifetime %s: %s", s, why);
+			return ha_cli_usage_error(a, "--lifetime %s: %s", s,
+			    why);
 		*sec = (uint32_t)v;
 		return 0;
 	}
@@ -149,8 +150,8 @@ parse_args(const struct ha_args *a, int need_prefix, struct havip_target *t)
 		if (ha_parse_cidr(s, CONFIG_HA_IPV6, &t->cidr, &why) == -1)
 			return ha_cli_usage_error(a, "%s: %s", s, why);
 	} else if (need_prefix) {
-		return ha_cli_usage_error(a, "%s: not ADDRESS/PREFIX (examples: "
-		    "10.0.0.100/24, fd00::100/64)", s);
+		return ha_cli_usage_error(a, "%s: not ADDRESS/PREFIX "
+		    "(examples: 10.0.0.100/24, fd00::100/64)", s);
 	} else {
 		if (ha_parse_addr(s, CONFIG_HA_IPV6, &t->cidr.addr, &why) == -1)
 			return ha_cli_usage_error(a, "%s: %s", s, why);
@@ -363,7 +364,8 @@ vip_state(struct ha_nl *nl, const struct ha_cfg_vip *v, char *buf, size_t n)
 		    (l.flags & IFF_UP) ? "" : ", interface down");
 		if (held && x->valid_lft != HA_NL_FOREVER)
 			snprintf(buf + strlen(buf), n - strlen(buf),
-			    ", lifetime %lus left", (unsigned long)x->valid_lft);
+			    ", lifetime %lus left",
+			    (unsigned long)x->valid_lft);
 	} else if ((x = ha_nl_addr_find(addrs, na, 0,
 	    &v->address.addr)) != NULL) {
 		if (if_indextoname((unsigned)x->ifindex, other) == NULL)

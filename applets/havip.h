@@ -50,7 +50,7 @@ int havip_need_caps(const char *what, int admin, int raw);
 enum havip_link {
 	HAVIP_INDEX,		/* its index only (no netlink round trip) */
 	HAVIP_ANY,		/* index, flags, type, MAC */
-	HAVIP_UP,		/* the same, and refuse it down or without carrier */
+	HAVIP_UP,		/* the same; refuse it down or without carrier */
 };
 
 /*

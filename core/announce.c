@@ -65,7 +65,8 @@ ha_announce_open(struct ha_announce *an, const char *ifname, int ifindex,
 	int fd, one = 1;
 
 	/* Protocol 0: a socket that sends and never receives. */
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, probe ? htons(proto) : 0);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+	    probe ? htons(proto) : 0);
 	if (fd == -1) {
 		ha_log_errno(HA_FAILURE, "opening a packet socket to announce "
 		    "on %s%s", ifname, errno == EPERM ?
@@ -78,8 +79,8 @@ ha_announce_open(struct ha_announce *an, const char *ifname, int ifindex,
 		sll.sll_protocol = htons(proto);
 		sll.sll_ifindex = ifindex;
 		if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
-			ha_log_errno(HA_FAILURE, "binding a packet socket to %s",
-			    ifname);
+			ha_log_errno(HA_FAILURE, "binding a packet socket "
+			    "to %s", ifname);
 			close(fd);
 			return -1;
 		}

@@ -198,7 +198,8 @@ ha_neigh_dad_ns(unsigned char *buf, size_t cap,
 	memcpy(&group.s6_addr[13], &ip->s6_addr[13], 3);
 	memcpy(ethdst + 3, &ip->s6_addr[13], 3);
 	/* No source link-layer option from the unspecified address. */
-	return nd_frame(buf, cap, ethdst, mac, &any, &group, ICMP6_NS, 0, ip, 0);
+	return nd_frame(buf, cap, ethdst, mac, &any, &group, ICMP6_NS, 0, ip,
+	    0);
 }
 
 static int

@@ -190,7 +190,8 @@ exchange(struct ha_nl *nl, const void *req, size_t len, uint32_t first,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			rc = fail(nl, errno == EWOULDBLOCK ? EAGAIN : errno, "");
+			rc = fail(nl, errno == EWOULDBLOCK ? EAGAIN : errno,
+			    "");
 			break;
 		}
 		if (mh.msg_flags & MSG_TRUNC) {

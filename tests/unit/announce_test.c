@@ -141,10 +141,12 @@ responder(int fd, const struct ha_addr *a, int answer)
 		if (!answer || probes != 1)
 			continue;
 		/* Our own announcement, garbage, then two other holders. */
-		n = ha_neigh_garp(f, sizeof(f), HA_NEIGH_ARP_REPLY, mac, a->u.v4);
+		n = ha_neigh_garp(f, sizeof(f), HA_NEIGH_ARP_REPLY, mac,
+		    a->u.v4);
 		(void)send(fd, f, n, 0);
 		(void)send(fd, "\x01\x02\x03", 3, 0);
-		n = ha_neigh_garp(f, sizeof(f), HA_NEIGH_ARP_REPLY, mac2, a->u.v4);
+		n = ha_neigh_garp(f, sizeof(f), HA_NEIGH_ARP_REPLY, mac2,
+		    a->u.v4);
 		(void)send(fd, f, n, 0);
 		(void)send(fd, f, n, 0);
 		n = ha_neigh_garp(f, sizeof(f), HA_NEIGH_ARP_REQUEST, mac3,
