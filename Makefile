@@ -170,7 +170,9 @@ $(OUT)/include/ha_version.h: FORCE
 asan:
 	$(Q)$(MAKE) --no-print-directory TARGET=san OUT=build-asan all tests
 
-FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+# A fuzz target fuzz/X_fuzz.c is built when core/X.c is.
+FUZZ_SRC := $(foreach t,$(wildcard fuzz/*_fuzz.c),$(if $(filter \
+        core/$(patsubst %_fuzz.c,%,$(notdir $(t))).c,$(CORE)),$(t)))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 
 fuzz-build:
