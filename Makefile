@@ -75,8 +75,10 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/net.c core/tls.c core/loop.c core/peer.c core/pki.c \
         core/token.c core/elect.c
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),)
+CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
+        core/neigh.c core/announce.c)
 APPLETS := applets/main.c \
-        $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c) \
+        $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c applets/havip_ops.c) \
         $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
         $(if $(filter y,$(CONFIG_HAPROM)),applets/haprom.c) \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch.c) \
@@ -173,7 +175,9 @@ $(OUT)/include/ha_version.h: FORCE
 asan:
 	$(Q)$(MAKE) --no-print-directory TARGET=san OUT=build-asan all tests
 
-FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+# A fuzz target fuzz/X_fuzz.c is built when core/X.c is.
+FUZZ_SRC := $(foreach t,$(wildcard fuzz/*_fuzz.c),$(if $(filter \
+        core/$(patsubst %_fuzz.c,%,$(notdir $(t))).c,$(CORE)),$(t)))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 
 fuzz-build:

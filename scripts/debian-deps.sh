@@ -13,7 +13,7 @@ set -eu
 pkgs_build="make gcc libc6-dev musl-tools dpkg-dev bison flex python3
 	debian-archive-keyring xz-utils bzip2 file binutils"
 pkgs_san="clang libclang-rt-14-dev llvm"
-pkgs_check="iproute2 iputils-ping procps psmisc util-linux tcpdump
+pkgs_check="iproute2 iputils-ping procps psmisc util-linux tcpdump strace
 	postgresql-15 kconfig-frontends-nox mandoc"
 pkgs_demo="iproute2 iputils-ping procps util-linux postgresql-15"
 pkgs_bench="rsync iputils-arping hyperfine"
