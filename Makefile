@@ -72,8 +72,10 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/config_schema.c core/config_print.c \
         core/run.c \
         core/state.c core/util.c core/rand.c core/version.c core/wire.c \
-        core/net.c core/tls.c core/loop.c core/peer.c core/pki.c \
-        core/token.c core/elect.c
+        core/net.c core/tls.c core/loop.c core/peer.c core/server.c \
+        core/pki.c \
+        core/token.c core/elect.c core/elect_msg.c core/daemon.c \
+        core/ctl.c core/jsonread.c
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),)
 CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
         core/neigh.c core/announce.c)
@@ -81,7 +83,10 @@ APPLETS := applets/main.c \
         $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c applets/havip_ops.c) \
         $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
         $(if $(filter y,$(CONFIG_HAPROM)),applets/haprom.c) \
-        $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch.c) \
+        $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch/hawatch.c \
+            applets/hawatch/peers.c applets/hawatch/res.c \
+            applets/hawatch/local.c applets/hawatch/checks.c \
+            applets/hawatch/ctl.c) \
         $(if $(filter y,$(CONFIG_HACTL)),applets/hactl/hactl.c \
                                           applets/hactl/enroll.c)
 

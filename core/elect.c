@@ -588,8 +588,8 @@ ha_elect_recv(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 }
 
 /* The best member to hand over to: caught up, healthy, then priority. */
-static int
-successor(const struct ha_elect *e, int64_t now)
+int
+ha_elect_successor(const struct ha_elect *e, int64_t now)
 {
 	int i, best = -1;
 
@@ -617,7 +617,7 @@ ha_elect_abdicate(struct ha_elect *e, int64_t now, int to,
 	int was = e->role == HA_LEADER, i;
 
 	if (to < 0 || to >= e->c.n)
-		to = successor(e, now);
+		to = ha_elect_successor(e, now);
 	step_down(e, o, "handing over");
 	/* Do not stand again at once: let the successor win. */
 	e->stand_at = now + 3 * e->c.lease_ms;

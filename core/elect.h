@@ -167,6 +167,8 @@ void ha_elect_transfer(struct ha_elect *e, int64_t now, int to,
 void ha_elect_set_failover(struct ha_elect *e, int node, int on,
     struct ha_elect_out *o);
 
+/* The best member to hand over to now (caught up, healthy), or -1. */
+int ha_elect_successor(const struct ha_elect *e, int64_t now);
 /* When ha_elect_tick must run next (local ms). */
 int64_t ha_elect_next(const struct ha_elect *e, int64_t now);
 /* 1 while this node leads with a valid lease. */

@@ -130,6 +130,28 @@ ha_net_wait(int fd, short events, int64_t deadline)
 }
 
 int
+ha_net_dial(const struct ha_addr *addr, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(addr, port, &ss);
+	int fd;
+
+	fd = socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		ha_log_errno(HA_DEBUG, "socket");
+		return -1;
+	}
+	tune(fd);
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		ha_log_errno(HA_DEBUG, "connect");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
 ha_net_connect(const struct ha_addr *addr, int port, int64_t deadline)
 {
 	struct sockaddr_storage ss;

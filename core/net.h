@@ -22,6 +22,12 @@ int ha_net_accept(int lfd, char *peer, size_t peersz);
  */
 int ha_net_connect(const struct ha_addr *addr, int port, int64_t deadline);
 
+/*
+ * Start a non-blocking connect to addr:port: the socket, to be polled for
+ * POLLOUT and checked with SO_ERROR; -1 (logged at DEBUG) on failure.
+ */
+int ha_net_dial(const struct ha_addr *addr, int port);
+
 /* "10.0.0.1:7405" or "[fd00::1]:7405". */
 void ha_net_fmt(const struct ha_addr *addr, int port, char *buf, size_t n);
 

@@ -3,6 +3,7 @@
  * Wire format: core/wire.c; DESIGN.md "Wire protocol".
  */
 #include "core/peer.h"
+#include "core/peer_int.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -15,35 +16,6 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/wire.h"
-
-enum state { S_HANDSHAKE, S_HELLO, S_READY };
-
-enum { E_PROTO = 1, E_CLUSTER, E_IDENTITY, E_FRAME, E_TIMEOUT };
-
-struct ha_peer {
-	struct ha_tls *tls;
-	struct ha_buf in;
-	size_t in_off;
-	struct ha_buf out;
-	size_t out_off;
-	struct ha_hello hello;
-	enum state state;
-	int closing;
-	struct ha_server *srv;		/* NULL for a client */
-	struct ha_timer *timer;
-	struct ha_peer *next;
-};
-
-struct ha_server {
-	struct ha_loop *loop;
-	struct ha_tls_ctx *ctx;
-	int lfd;
-	struct ha_hello mine;
-	int64_t hs_ms;
-	ha_server_frame_cb *cb;
-	void *arg;
-	struct ha_peer *peers;
-};
 
 struct hello_wire {
 	uint32_t proto;
@@ -209,8 +181,8 @@ ha_peer_tls_version(const struct ha_peer *p)
 	return ha_tls_version(p->tls);
 }
 
-static void
-peer_free(struct ha_peer *p)
+void
+ha_peer_free_internal(struct ha_peer *p)
 {
 	ha_tls_free(p->tls);
 	ha_buf_free(&p->in);
@@ -222,12 +194,12 @@ void
 ha_peer_free(struct ha_peer *p)
 {
 	if (p)
-		peer_free(p);
+		ha_peer_free_internal(p);
 }
 
 /* Take one whole frame from p->in if there is one: 1, 0 (need more), -1. */
-static int
-take_frame(struct ha_peer *p, uint8_t *type, const uint8_t **pl, size_t *n)
+int
+ha_peer_take_frame(struct ha_peer *p, uint8_t *type, const uint8_t **pl, size_t *n)
 {
 	size_t used;
 	const char *why;
@@ -250,8 +222,8 @@ take_frame(struct ha_peer *p, uint8_t *type, const uint8_t **pl, size_t *n)
 }
 
 /* Drop consumed input so the buffer does not grow. */
-static void
-compact(struct ha_peer *p)
+void
+ha_peer_compact(struct ha_peer *p)
 {
 	if (p->in_off == 0 || p->in.s == NULL)
 		return;
@@ -272,7 +244,7 @@ fill(struct ha_peer *p, int64_t deadline)
 		ssize_t r = ha_tls_read(p->tls, chunk, sizeof(chunk));
 
 		if (r > 0) {
-			compact(p);
+			ha_peer_compact(p);
 			ha_buf_add(&p->in, chunk, (size_t)r);
 			return 1;
 		}
@@ -296,7 +268,7 @@ ha_peer_recv(struct ha_peer *p, uint8_t *type, struct ha_buf *payload,
 	size_t n;
 	int r;
 
-	while ((r = take_frame(p, type, &pl, &n)) == 0) {
+	while ((r = ha_peer_take_frame(p, type, &pl, &n)) == 0) {
 		if ((r = fill(p, deadline)) <= 0)
 			return r;
 	}
@@ -368,236 +340,7 @@ ha_peer_connect(struct ha_tls_ctx *ctx, const struct ha_addr *addr, int port,
 	return p;
 fail:
 	ha_buf_free(&b);
-	peer_free(p);
+	ha_peer_free_internal(p);
 	return NULL;
 }
 
-/* --- servers (driven by the loop) --------------------------------------- */
-
-static void
-unlink_peer(struct ha_peer *p)
-{
-	struct ha_peer **pp;
-
-	for (pp = &p->srv->peers; *pp; pp = &(*pp)->next)
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-}
-
-static void
-drop(struct ha_peer *p)
-{
-	ha_loop_del(p->srv->loop, ha_tls_fd(p->tls));
-	ha_loop_cancel(p->srv->loop, p->timer);
-	unlink_peer(p);
-	peer_free(p);
-}
-
-/* Write what is queued; -1 when the connection failed. */
-static int
-flush(struct ha_peer *p)
-{
-	while (p->out_off < p->out.len) {
-		ssize_t w = ha_tls_write(p->tls, p->out.s + p->out_off,
-		    p->out.len - p->out_off);
-
-		if (w == -1)
-			return -1;
-		if (w < 0)
-			break;
-		p->out_off += (size_t)w;
-	}
-	if (p->out_off == p->out.len)
-		p->out_off = p->out.len = 0;
-	ha_loop_events(p->srv->loop, ha_tls_fd(p->tls),
-	    p->out.len ? POLLIN | POLLOUT : POLLIN);
-	return 0;
-}
-
-void
-ha_peer_queue(struct ha_peer *p, uint8_t type, const void *payload, size_t n)
-{
-	ha_wire_frame(&p->out, type, payload, n);
-	if (p->srv)
-		(void)flush(p);
-}
-
-void
-ha_peer_refuse(struct ha_peer *p, uint32_t code, const char *msg)
-{
-	struct ha_buf b = { 0 };
-
-	ha_log(HA_WARNING, "refused %s%s%s%s: %s", ha_tls_addr(p->tls),
-	    p->hello.node[0] ? " (" : "", p->hello.node,
-	    p->hello.node[0] ? ")" : "", msg);
-	ha_error_encode(&b, code, msg);
-	ha_peer_queue(p, HA_MSG_ERROR, b.s, b.len);
-	ha_buf_free(&b);
-	p->closing = 1;
-}
-
-static void
-on_deadline(struct ha_loop *l, void *arg)
-{
-	struct ha_peer *p = arg;
-
-	(void)l;
-	p->timer = NULL;
-	if (p->state == S_READY)
-		return;
-	ha_log(HA_WARNING, "refused %s: no %s within %lldms", ha_tls_addr(p->tls),
-	    p->state == S_HANDSHAKE ? "TLS handshake" : "HELLO",
-	    (long long)p->srv->hs_ms);
-	drop(p);
-}
-
-/* Their HELLO: answer with ours, or refuse. */
-static void
-on_hello(struct ha_peer *p, uint8_t type, const uint8_t *pl, size_t n)
-{
-	struct ha_buf b = { 0 };
-	char msg[400];
-	const char *why;
-	int r;
-
-	if (type != HA_MSG_HELLO) {
-		ha_peer_refuse(p, E_FRAME, "HELLO must come first");
-		return;
-	}
-	if (ha_hello_decode(pl, n, &p->hello, &why) == -1) {
-		snprintf(msg, sizeof(msg), "a bad HELLO: %s", why);
-		ha_peer_refuse(p, E_FRAME, msg);
-		return;
-	}
-	r = ha_hello_check(&p->srv->mine, &p->hello, ha_tls_peer(p->tls), msg,
-	    sizeof(msg));
-	if (r != 0) {
-		ha_peer_refuse(p, (uint32_t)-r, msg);
-		return;
-	}
-	ha_hello_encode(&p->srv->mine, &b);
-	ha_peer_queue(p, HA_MSG_HELLO, b.s, b.len);
-	ha_buf_free(&b);
-	p->state = S_READY;
-	ha_loop_cancel(p->srv->loop, p->timer);
-	p->timer = NULL;
-	ha_log(HA_DEBUG, "%s: %s (%s, %s)", ha_tls_addr(p->tls), p->hello.node,
-	    p->hello.role, ha_tls_version(p->tls));
-}
-
-/* Frames in the input; -1 when the connection must go. */
-static int
-frames(struct ha_peer *p)
-{
-	const uint8_t *pl;
-	uint8_t type;
-	size_t n;
-	int r;
-
-	while (!p->closing && (r = take_frame(p, &type, &pl, &n)) == 1) {
-		if (p->state == S_HELLO)
-			on_hello(p, type, pl, n);
-		else if (p->srv->cb(p->srv, p, type, pl, n, p->srv->arg) == -1)
-			p->closing = 1;
-	}
-	if (!p->closing && r == -1)
-		return -1;
-	compact(p);
-	return 0;
-}
-
-static void
-on_conn(struct ha_loop *l, int fd, short revents, void *arg)
-{
-	struct ha_peer *p = arg;
-	char chunk[16384];
-	ssize_t r;
-
-	(void)l;
-	(void)fd;
-	if (p->state == S_HANDSHAKE) {
-		r = ha_tls_handshake(p->tls);
-		if (r == -1) {
-			drop(p);
-			return;
-		}
-		if (r != 0) {
-			ha_loop_events(p->srv->loop, ha_tls_fd(p->tls),
-			    r == HA_TLS_WANT_READ ? POLLIN : POLLOUT);
-			return;
-		}
-		p->state = S_HELLO;
-		ha_loop_events(p->srv->loop, ha_tls_fd(p->tls), POLLIN);
-	}
-	if ((revents & POLLOUT) && flush(p) == -1) {
-		drop(p);
-		return;
-	}
-	while (!p->closing && (r = ha_tls_read(p->tls, chunk,
-	    sizeof(chunk))) != HA_TLS_WANT_READ && r != HA_TLS_WANT_WRITE) {
-		if (r <= 0 || (ha_buf_add(&p->in, chunk, (size_t)r),
-		    frames(p) == -1)) {
-			drop(p);
-			return;
-		}
-	}
-	if (flush(p) == -1 || (p->closing && p->out.len == 0))
-		drop(p);
-}
-
-static void
-on_accept(struct ha_loop *l, int fd, short revents, void *arg)
-{
-	struct ha_server *s = arg;
-	char addr[80];
-	int cfd;
-
-	(void)revents;
-	while ((cfd = ha_net_accept(fd, addr, sizeof(addr))) != -1) {
-		struct ha_peer *p = ha_xcalloc(1, sizeof(*p));
-
-		if ((p->tls = ha_tls_server(s->ctx, cfd, addr)) == NULL) {
-			free(p);
-			continue;
-		}
-		p->srv = s;
-		p->next = s->peers;
-		s->peers = p;
-		p->timer = ha_loop_at(l, ha_now_ms() + s->hs_ms, on_deadline, p);
-		ha_loop_add(l, cfd, POLLIN, on_conn, p);
-	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		ha_log_errno(HA_WARNING, "accept");
-}
-
-struct ha_server *
-ha_server_new(struct ha_loop *l, struct ha_tls_ctx *ctx, int lfd,
-    const struct ha_hello *mine, int64_t hs_ms, ha_server_frame_cb *cb,
-    void *arg)
-{
-	struct ha_server *s = ha_xcalloc(1, sizeof(*s));
-
-	s->loop = l;
-	s->ctx = ctx;
-	s->lfd = lfd;
-	s->mine = *mine;
-	s->hs_ms = hs_ms;
-	s->cb = cb;
-	s->arg = arg;
-	ha_loop_add(l, lfd, POLLIN, on_accept, s);
-	return s;
-}
-
-void
-ha_server_free(struct ha_server *s)
-{
-	if (s == NULL)
-		return;
-	while (s->peers)
-		drop(s->peers);
-	ha_loop_del(s->loop, s->lfd);
-	close(s->lfd);
-	free(s);
-}

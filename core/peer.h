@@ -86,14 +86,33 @@ struct ha_server;
 typedef int ha_server_frame_cb(struct ha_server *s, struct ha_peer *p,
     uint8_t type, const uint8_t *payload, size_t n, void *arg);
 
+/* A connection is up (after the HELLOs) or gone (up = 0). */
+typedef void ha_server_state_cb(struct ha_server *s, struct ha_peer *p,
+    int up, void *arg);
+
 /*
- * Serve peers on the listening socket lfd (owned from now on) in loop l.
- * Handshake and HELLO must finish within hs_ms.
+ * Serve peers on the listening socket lfd (owned from now on; -1: only
+ * dial) in loop l. Handshake and HELLO must finish within hs_ms.
  */
 struct ha_server *ha_server_new(struct ha_loop *l, struct ha_tls_ctx *ctx,
     int lfd, const struct ha_hello *mine, int64_t hs_ms,
     ha_server_frame_cb *cb, void *arg);
+/* Be told when connections come up and go (dialled ones always). */
+void ha_server_on_state(struct ha_server *s, ha_server_state_cb *cb);
+/*
+ * Dial addr:port from the loop (non-blocking connect, handshake, HELLO).
+ * expect: the node it must be. The connection is reported through the
+ * state callback; failures are logged at DEBUG level (callers retry).
+ */
+struct ha_peer *ha_server_dial(struct ha_server *s, const struct ha_addr *addr,
+    int port, const char *expect, void *user);
+/* Close a connection now (the state callback reports it). */
+void ha_peer_close(struct ha_peer *p);
 void ha_server_free(struct ha_server *s);
+
+/* The caller's pointer given to ha_server_dial (NULL for served peers). */
+void *ha_peer_user(const struct ha_peer *p);
+int ha_peer_outbound(const struct ha_peer *p);
 
 /* Queue a frame to a served peer. */
 void ha_peer_queue(struct ha_peer *p, uint8_t type, const void *payload,

@@ -1,0 +1,132 @@
+/*
+ * hawatch, the election and failover daemon (DESIGN.md "Election, leases
+ * and fencing"): one thread, one poll loop. peers.c keeps a connection to
+ * every other node and carries core/elect's messages; res.c takes the
+ * resources over and hands them back by running the other applets as
+ * children; checks.c runs the health checks; local.c watches PostgreSQL
+ * and the sync generations; ctl.c answers hactl on the control socket.
+ */
+#ifndef HA_HAWATCH_H
+#define HA_HAWATCH_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/ctl.h"
+#include "core/elect.h"
+#include "core/loop.h"
+#include "core/peer.h"
+#include "core/run.h"
+#include "core/tls.h"
+
+struct hw;
+
+struct hw_peer {
+	struct hw *h;
+	int idx;
+	const struct ha_cfg_node *node;
+	struct ha_peer *out;		/* our dialled connection: sends */
+	int up;
+	int backoff_ms;
+	struct ha_timer *retry;
+	int64_t last_in;		/* local ms of its last message */
+	int announced;			/* logged as up */
+};
+
+/* A child step of a take-over or hand-back. */
+struct hw_step {
+	char *label;
+	char *argv[16];			/* argv[0] NULL: a shell command */
+	char *shell;
+	int64_t timeout_ms;
+};
+
+enum hw_res { R_FREE, R_TAKING, R_HELD, R_RELEASING };
+
+#define HW_EVENTS 64
+
+struct hw {
+	const char *conf;
+	const char *const *ov;
+	size_t n_ov;
+	struct ha_cfg *cfg;
+	char *exe;			/* this binary, for child applets */
+	int self;
+	int foreground;
+	struct ha_loop *loop;
+	struct ha_tls_ctx *ctx;
+	struct ha_server *srv;
+	struct ha_ctl_server *ctl;
+	struct ha_elect e;
+	struct ha_timer *tick;
+	struct hw_peer peer[HA_ELECT_MAX];
+	char *state_path, *pidfile, *sock;
+	int stopping;			/* SIGTERM: hand over, then exit */
+	int64_t started;
+	/* resources (res.c) */
+	enum hw_res res;
+	int graceful;			/* hand-back for a switchover */
+	int hand_to;			/* switchover target, or -1 */
+	struct hw_step *steps;
+	int n_steps, cur;
+	struct ha_proc *proc;
+	struct ha_timer *proc_timer;
+	int take_failed;
+	int64_t vip_renewed;
+	int64_t garp_at;
+	int64_t took_at, lost_at;	/* for status: when roles changed */
+	/* local state (local.c) */
+	struct ha_elect_local me;
+	struct ha_timer *pg_timer;
+	char pg_role[16];		/* primary, standby, stopped, ... */
+	char pg_upstream[64];		/* host a standby follows */
+	int rebuild;			/* marked needs-rebuild */
+	int64_t demote_at;		/* next demote attempt */
+	/* checks (checks.c) */
+	struct hw_check *checks;
+	int n_checks;
+	/* events (ctl.c) */
+	char *events[HW_EVENTS];
+	int64_t event_time[HW_EVENTS];
+	int n_events;
+	uint64_t failovers;
+};
+
+/* peers.c */
+int hw_peers_start(struct hw *h);
+void hw_peers_stop(struct hw *h);
+void hw_send(struct hw *h, const struct ha_elect_out *o);
+
+/* hawatch.c: the election driver */
+void hw_apply(struct hw *h, struct ha_elect_out *o);
+void hw_reschedule(struct hw *h);
+int hw_persist(struct hw *h);
+void hw_event(struct hw *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* res.c */
+void hw_res_update(struct hw *h);
+void hw_res_release_now(struct hw *h, int graceful);
+void hw_res_release_sync(struct hw *h);
+void hw_res_renew(struct hw *h);
+int hw_res_remove_vips(struct hw *h);
+const char *hw_res_name(enum hw_res r);
+
+/* local.c */
+void hw_local_start(struct hw *h);
+void hw_local_stop(struct hw *h);
+void hw_local_changed(struct hw *h);
+
+/* checks.c */
+int hw_checks_start(struct hw *h);
+void hw_checks_stop(struct hw *h);
+int hw_checks_healthy(const struct hw *h);
+int hw_check_up(const struct hw *h, int i);
+void hw_checks_status(const struct hw *h, struct ha_buf *text,
+    struct ha_buf *json);
+
+/* ctl.c */
+int hw_ctl_start(struct hw *h);
+void hw_ctl_stop(struct hw *h);
+
+#endif
