@@ -71,12 +71,14 @@ CFLAGS_ALL := $(OPT) $(WARN) $(CFLAGS)
 CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/config_schema.c core/config_print.c \
         core/run.c \
-        core/state.c core/util.c core/rand.c core/version.c
-CORE += $(if $(filter y,$(CONFIG_HAPROM)),)
+        core/state.c core/util.c core/rand.c core/version.c \
+        core/json.c core/pgwal.c core/pgconf.c core/pgreply.c
+# libpq only with haprom (tests/integration/build.sh checks it).
+CORE += $(if $(filter y,$(CONFIG_HAPROM)),core/pg.c)
 APPLETS := applets/main.c \
         $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c) \
         $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
-        $(if $(filter y,$(CONFIG_HAPROM)),applets/haprom.c) \
+        $(if $(filter y,$(CONFIG_HAPROM)),$(wildcard applets/haprom/*.c)) \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch.c) \
         $(if $(filter y,$(CONFIG_HACTL)),applets/hactl.c)
 
