@@ -9,6 +9,7 @@
  */
 #include "core/pgwal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +258,74 @@ trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* The lines of pg_controldata we read, and how. */
+enum ctl_type { C_U64, C_TLI, C_LSN, C_STATE, C_SEGSZ, C_ON, C_NONZERO };
 enum { F_SYSID = 1, F_STATE = 2, F_CKPT = 4, F_TLI = 8, F_SEGSZ = 16 };
+
+static const struct {
+	const char *label;
+	enum ctl_type type;
+	size_t off;
+	unsigned flag;		/* required lines */
+	const char *why;
+} ctl_lines[] = {
+#define CO(f) offsetof(struct ha_pgwal_control, f)
+	{ "Database system identifier", C_U64, CO(sysid), F_SYSID,
+	  "bad system identifier" },
+	{ "Database cluster state", C_STATE, CO(state), F_STATE,
+	  "bad cluster state" },
+	{ "Latest checkpoint location", C_LSN, CO(checkpoint), F_CKPT,
+	  "bad checkpoint location" },
+	{ "Latest checkpoint's REDO location", C_LSN, CO(redo), 0,
+	  "bad REDO location" },
+	{ "Latest checkpoint's TimeLineID", C_TLI, CO(tli), F_TLI,
+	  "bad checkpoint timeline" },
+	{ "Minimum recovery ending location", C_LSN, CO(min_recovery), 0,
+	  "bad minimum recovery location" },
+	{ "Min recovery ending loc's timeline", C_TLI, CO(min_recovery_tli), 0,
+	  "bad minimum recovery timeline" },
+	{ "Bytes per WAL segment", C_SEGSZ, CO(segsz), F_SEGSZ,
+	  "bad WAL segment size" },
+	{ "wal_log_hints setting", C_ON, CO(wal_log_hints), 0, "" },
+	{ "Data page checksum version", C_NONZERO, CO(checksums), 0, "" },
+#undef CO
+};
+
+/* Store value v (vn bytes) as line i says; 0 or -1. */
+static int
+control_value(size_t i, const char *v, size_t vn, struct ha_pgwal_control *c)
+{
+	char *f = (char *)c + ctl_lines[i].off;
+	uint64_t x;
+
+	switch (ctl_lines[i].type) {
+	case C_U64:
+		return dec64(v, vn, UINT64_MAX, (uint64_t *)(void *)f);
+	case C_TLI:
+		if (dec64(v, vn, UINT32_MAX, &x) == -1)
+			return -1;
+		*(uint32_t *)(void *)f = (uint32_t)x;
+		return 0;
+	case C_LSN:
+		return ha_pgwal_lsn_parse(v, vn, (uint64_t *)(void *)f);
+	case C_STATE:
+		if (vn == 0 || vn >= sizeof(c->state))
+			return -1;
+		memcpy(c->state, v, vn);
+		c->state[vn] = '\0';
+		return 0;
+	case C_SEGSZ:
+		return dec64(v, vn, UINT64_MAX, &c->segsz) == -1 ||
+		    !ha_pgwal_segsz_ok(c->segsz) ? -1 : 0;
+	case C_ON:
+		*(int *)(void *)f = vn == 2 && memcmp(v, "on", 2) == 0;
+		return 0;
+	case C_NONZERO:
+		*(int *)(void *)f = !(vn == 1 && *v == '0');
+		return 0;
+	}
+	return -1;
+}
 
 /* One "Label: value" line; sets bits in *seen. 0, or -1 with *why. */
 static int
@@ -265,8 +333,7 @@ control_line(const char *l, size_t len, struct ha_pgwal_control *c,
     unsigned *seen, const char **why)
 {
 	const char *colon = memchr(l, ':', len), *v;
-	size_t ln, vn;
-	uint64_t x;
+	size_t ln, vn, i;
 
 	if (colon == NULL)
 		return 0;
@@ -274,55 +341,18 @@ control_line(const char *l, size_t len, struct ha_pgwal_control *c,
 	v = colon + 1;
 	vn = len - ln - 1;
 	trim(&v, &vn);
-#define IS(label) (ln == sizeof(label) - 1 && memcmp(l, label, ln) == 0)
-	if (IS("Database system identifier")) {
-		*why = "bad system identifier";
-		if (dec64(v, vn, UINT64_MAX, &c->sysid) == -1)
+	for (i = 0; i < HA_ARRAY_LEN(ctl_lines); i++) {
+		if (strlen(ctl_lines[i].label) != ln ||
+		    memcmp(l, ctl_lines[i].label, ln) != 0)
+			continue;
+		*why = ctl_lines[i].why;
+		if (control_value(i, v, vn, c) == -1)
 			return -1;
-		*seen |= F_SYSID;
-	} else if (IS("Database cluster state")) {
-		*why = "bad cluster state";
-		if (vn == 0 || vn >= sizeof(c->state))
+		/* A timeline of 0 only as "no minimum recovery point". */
+		if (ctl_lines[i].flag == F_TLI && c->tli == 0)
 			return -1;
-		memcpy(c->state, v, vn);
-		c->state[vn] = '\0';
-		*seen |= F_STATE;
-	} else if (IS("Latest checkpoint location")) {
-		*why = "bad checkpoint location";
-		if (ha_pgwal_lsn_parse(v, vn, &c->checkpoint) == -1)
-			return -1;
-		*seen |= F_CKPT;
-	} else if (IS("Latest checkpoint's REDO location")) {
-		*why = "bad REDO location";
-		if (ha_pgwal_lsn_parse(v, vn, &c->redo) == -1)
-			return -1;
-	} else if (IS("Latest checkpoint's TimeLineID")) {
-		*why = "bad checkpoint timeline";
-		if (dec64(v, vn, UINT32_MAX, &x) == -1 || x == 0)
-			return -1;
-		c->tli = (uint32_t)x;
-		*seen |= F_TLI;
-	} else if (IS("Minimum recovery ending location")) {
-		*why = "bad minimum recovery location";
-		if (ha_pgwal_lsn_parse(v, vn, &c->min_recovery) == -1)
-			return -1;
-	} else if (IS("Min recovery ending loc's timeline")) {
-		*why = "bad minimum recovery timeline";
-		if (dec64(v, vn, UINT32_MAX, &x) == -1)
-			return -1;
-		c->min_recovery_tli = (uint32_t)x;
-	} else if (IS("Bytes per WAL segment")) {
-		*why = "bad WAL segment size";
-		if (dec64(v, vn, UINT64_MAX, &c->segsz) == -1 ||
-		    !ha_pgwal_segsz_ok(c->segsz))
-			return -1;
-		*seen |= F_SEGSZ;
-	} else if (IS("wal_log_hints setting")) {
-		c->wal_log_hints = vn == 2 && memcmp(v, "on", 2) == 0;
-	} else if (IS("Data page checksum version")) {
-		c->checksums = !(vn == 1 && *v == '0');
+		*seen |= ctl_lines[i].flag;
 	}
-#undef IS
 	return 0;
 }
 

@@ -369,10 +369,9 @@ haprom_mark_set(struct hp *h, const char *mark, const char *reason)
 	struct ha_state *st;
 	int r;
 
-	if ((r = ha_state_load(h->state_path, &st)) == -1)
+	/* A missing file loads as an empty state. */
+	if (ha_state_load(h->state_path, &st) == -1)
 		return -1;
-	if (r == 0)
-		st = ha_state_new();
 	if (mark) {
 		ha_state_set(st, "mark", mark);
 		ha_state_set(st, "mark_reason", reason);
