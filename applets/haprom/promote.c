@@ -82,17 +82,31 @@ unfence(const struct hp *h, struct ha_pg *pg)
 	return 0;
 }
 
-/* Try a write until one succeeds; its time since t0, or -1. */
+/*
+ * Try a write until one succeeds: its time since t0, or -1. The same
+ * statement reads the new timeline (pg_walfile_name fails in recovery,
+ * but txid_current fails first).
+ */
 static int64_t
-first_write(const struct hp *h, struct ha_pg *pg, int64_t t0, int64_t wait)
+first_write(const struct hp *h, struct ha_pg *pg, int64_t t0, int64_t wait,
+    uint32_t *tli)
 {
+	struct ha_pg_res r;
 	char err[512] = "";
-	int64_t left;
+	const char *v;
+	int64_t left, took;
 
 	while ((left = t0 + wait - ha_now_ms()) > 0) {
-		if (ha_pg_run(pg, "SELECT txid_current()", left < h->pg->timeout_ms
-		    ? left : h->pg->timeout_ms) == 0)
-			return ha_now_ms() - t0;
+		if (ha_pg_exec(pg, "SELECT txid_current(), ('x' || substr("
+		    "pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int",
+		    left < h->pg->timeout_ms ? left : h->pg->timeout_ms,
+		    &r) == 0) {
+			took = ha_now_ms() - t0;
+			v = ha_pg_res_get(&r, 0, 1, NULL);
+			*tli = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+			ha_pg_res_free(&r);
+			return took;
+		}
 		ha_strlcpy(err, ha_pg_error(pg), sizeof(err));
 		/*
 		 * The server refused ("cannot assign TransactionIds during
@@ -146,10 +160,8 @@ promote(struct hp *h)
 		    ha_pg_error(pg));
 		goto out;
 	}
-	if ((took = first_write(h, pg, t0, wait)) < 0)
+	if ((took = first_write(h, pg, t0, wait, &n.tli)) < 0)
 		goto out;
-	if (ha_pg_node(pg, h->pg->timeout_ms, &n) == -1)
-		n.tli = 0;
 	ha_log(HA_SUCCESS, "promoted: the first write was accepted after "
 	    "%lldms (timeline %u)", (long long)took, (unsigned)n.tli);
 	rc = HA_EXIT_OK;

@@ -5,9 +5,11 @@
 # lives in $PG_ROOT/NAME: data/ (the data directory), conf/ (its
 # postgresql.conf and pg_hba.conf, Debian-style, so that pg_rewind and
 # pg_basebackup, which copy the primary's files, never change a node's
-# port), sock/, server.log, state/ (habox's state_dir). pg_cleanup (run by
-# the exit trap) stops every server the test started, by PID, even a
-# SIGSTOPped one, and the files go with $T_TMP.
+# port), sock/, server.log, state/ (habox's state_dir). PG_ROOT set before
+# sourcing puts them elsewhere (tmpfs for benchmarks; postgres must be able
+# to pass through its parent). pg_cleanup (run by the exit trap) stops
+# every server the test started, by PID, even a SIGSTOPped one; the files
+# go with $T_TMP.
 #
 #   pg_require                 skip the suite when PostgreSQL 15 is missing
 #   pg_init NAME               initdb a new primary and start it
@@ -22,7 +24,7 @@
 # pg_hba trusts local connections and 127.0.0.1.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PG_ROOT=$T_TMP/pg
+PG_ROOT=${PG_ROOT:-$T_TMP/pg}
 declare -A PG_PORTS=()
 PG_NODES=()
 
