@@ -22,6 +22,28 @@
 #include "core/util.h"
 #include "core/value.h"
 
+/* 1 when pid exists and is not a zombie (dead, not yet reaped). */
+static int
+alive(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "pid (name) S ...": the state follows the last parenthesis. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 1;
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
 enum hp_server
 haprom_server(const struct hp *h, long *pid)
 {
@@ -42,7 +64,7 @@ haprom_server(const struct hp *h, long *pid)
 	/* The first line is the postmaster's pid. */
 	if (sscanf(buf, "%ld", &p) != 1 || p <= 0 || p > 0x3fffffff)
 		return HP_STOPPED;
-	if (kill((pid_t)p, 0) == -1 && errno == ESRCH)
+	if (!alive(p))
 		return HP_STOPPED;
 	*pid = p;
 	return HP_RUNNING;
@@ -260,6 +282,47 @@ haprom_controldata(const struct hp *h, struct ha_pgwal_control *c)
 	}
 	ha_run_result_free(&r);
 	return rc;
+}
+
+/*
+ * Finish crash recovery of a stopped server in single-user mode (no
+ * connections, so nothing but recovery writes), as pg_rewind would: its
+ * dry run cannot. A standby's signal file goes first (single-user mode
+ * refuses standby mode); demote writes it again.
+ */
+int
+haprom_recover(const struct hp *h, const char *state)
+{
+	const char *dir = h->pg->config_dir ? h->pg->config_dir :
+	    h->pg->data_dir;
+	char *args[] = { "--single", "-D", (char *)dir, "template1", NULL };
+	char *sig[2], d[64];
+	struct ha_run_result r;
+	size_t i;
+	int ok;
+
+	ha_log(HA_WARNING, "the server was not shut down cleanly (%s): "
+	    "finishing its crash recovery in single-user mode", state);
+	sig[0] = ha_xasprintf("%s/standby.signal", h->pg->data_dir);
+	sig[1] = ha_xasprintf("%s/recovery.signal", h->pg->data_dir);
+	for (i = 0; i < 2; i++) {
+		if (unlink(sig[i]) == 0)
+			ha_log(HA_INFO, "removed %s", sig[i]);
+		free(sig[i]);
+	}
+	if (haprom_tool(h, "postgres", args, h->pg->start_timeout_ms, &r) == -1)
+		return -1;
+	if (!(ok = ha_run_ok(&r))) {
+		ha_run_describe(&r, d, sizeof(d));
+		ha_run_log_output(&r, HA_FAILURE, "postgres --single");
+		ha_log(HA_FAILURE, "crash recovery in single-user mode: %s; the "
+		    "server is stopped: look at the output above", d);
+	} else {
+		ha_log(HA_SUCCESS, "crash recovery finished (%lldms)",
+		    (long long)r.elapsed_ms);
+	}
+	ha_run_result_free(&r);
+	return ok ? 0 : -1;
 }
 
 int

@@ -4,7 +4,8 @@
  * (doc/haprom.8, DEMOTE):
  *
  *  1. ask the new primary for its system id, timeline and history;
- *  2. stop this server cleanly (fast, then immediate);
+ *  2. stop this server cleanly (fast, then immediate); after a crash,
+ *     finish its recovery in single-user mode;
  *  3. compare its timeline history and WAL end with the primary's: the
  *     WAL written after the point where they part was never on the new
  *     primary;
@@ -77,42 +78,58 @@ out:
 }
 
 /*
+ * Before the stop: 1 when the server already streams from the new
+ * primary (nothing to do), else 0 with its WAL position in l->end.
+ */
+static int
+look(const struct hp *h, const struct hp_target *t, struct local *l)
+{
+	struct ha_pg_node n;
+	struct ha_pg *pg;
+	char err[512];
+	long pid;
+	int done = 0;
+
+	if (haprom_server(h, &pid) == HP_STOPPED || (pg = haprom_connect(h,
+	    h->pg->timeout_ms, err, sizeof(err))) == NULL)
+		return 0;
+	if (ha_pg_node(pg, h->pg->timeout_ms, &n) == 0) {
+		if (haprom_is_streaming_from(&n, &t->p) && !h->mark[0]) {
+			ha_log(HA_INFO, "already a standby streaming from %s "
+			    "(timeline %u): nothing to do", t->p.label,
+			    (unsigned)n.tli);
+			done = 1;
+		}
+		l->end = n.in_recovery ? (n.receive > n.replay ? n.receive :
+		    n.replay) : n.current;
+		if (!n.in_recovery)
+			ha_log(HA_INFO, "this node is a primary (timeline %u): "
+			    "stopping it to follow %s", (unsigned)n.tli,
+			    t->p.label);
+	}
+	ha_pg_close(pg);
+	return done;
+}
+
+/*
  * Stop the server and read what its WAL holds. 1 when it already streams
  * from the new primary (nothing to do), 0, or -1 (logged).
  */
 static int
 stop_and_read(struct hp *h, const struct hp_target *t, struct local *l)
 {
-	struct ha_pg_node n;
-	struct ha_pg *pg;
-	char err[512];
-	long pid;
+	char why[512];
 
 	memset(l, 0, sizeof(*l));
-	if (haprom_server(h, &pid) == HP_RUNNING && (pg = haprom_connect(h,
-	    h->pg->timeout_ms, err, sizeof(err))) != NULL) {
-		if (ha_pg_node(pg, h->pg->timeout_ms, &n) == 0) {
-			if (haprom_is_streaming_from(&n, &t->p) && !h->mark[0]) {
-				ha_log(HA_INFO, "already a standby streaming from %s "
-				    "(timeline %u): nothing to do", t->p.label,
-				    (unsigned)n.tli);
-				ha_pg_close(pg);
-				return 1;
-			}
-			l->end = n.in_recovery ? (n.receive > n.replay ?
-			    n.receive : n.replay) : n.current;
-			if (!n.in_recovery)
-				ha_log(HA_INFO, "this node is a primary (timeline %u):"
-				    " stopping it to follow %s", (unsigned)n.tli,
-				    t->p.label);
-		}
-		ha_pg_close(pg);
-	}
+	if (look(h, t, l) == 1)
+		return 1;
 	if (haprom_stop(h) == -1 || haprom_controldata(h, &l->ctl) == -1)
 		return -1;
+	/* After a crash only recovery knows where its WAL ends. */
+	if (!ha_pgwal_control_clean(&l->ctl) && (haprom_recover(h,
+	    l->ctl.state) == -1 || haprom_controldata(h, &l->ctl) == -1))
+		return -1;
 	if (l->ctl.sysid != t->sysid) {
-		char why[512];
-
 		snprintf(why, sizeof(why), "another database cluster than the "
 		    "primary %s (system identifier %llu, the primary's %llu)",
 		    t->p.label, (unsigned long long)l->ctl.sysid,
@@ -133,8 +150,8 @@ stop_and_read(struct hp *h, const struct hp_target *t, struct local *l)
  * f->point on timeline f->tli. A cleanly stopped server's last record is
  * its shutdown checkpoint, so its WAL goes past that point exactly when
  * the checkpoint starts at or after it (or a standby received or must
- * replay beyond it). Unknown histories or an unclean stop count as
- * diverged: pg_rewind then decides, and finds nothing to do if so.
+ * replay beyond it). Unknown histories count as diverged: pg_rewind then
+ * decides, and finds nothing to do if so.
  */
 static void
 find_fork(const struct local *l, const struct hp_target *t, struct fork *f)

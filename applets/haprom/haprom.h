@@ -71,6 +71,7 @@ int haprom_have_tool(const struct hp *h, const char *tool);
 int haprom_stop(const struct hp *h);
 int haprom_start(const struct hp *h);
 int haprom_controldata(const struct hp *h, struct ha_pgwal_control *c);
+int haprom_recover(const struct hp *h, const char *state);
 int haprom_write_file(const struct hp *h, const char *path, const void *data,
     size_t len);
 int haprom_rmtree(const char *path);

@@ -83,43 +83,45 @@ unfence(const struct hp *h, struct ha_pg *pg)
 }
 
 /*
- * Try a write until one succeeds: its time since t0, or -1. The same
- * statement reads the new timeline (pg_walfile_name fails in recovery,
- * but txid_current fails first).
+ * A write, and the timeline it went to; both NULL while recovery is not
+ * over, so that waiting fills no server log with errors.
  */
+static const char sql_write[] =
+	"SELECT CASE WHEN NOT pg_is_in_recovery() THEN txid_current() END,"
+	" CASE WHEN NOT pg_is_in_recovery() THEN ('x' || substr("
+	"pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END";
+
+/* Try a write until one succeeds: its time since t0, or -1. */
 static int64_t
 first_write(const struct hp *h, struct ha_pg *pg, int64_t t0, int64_t wait,
     uint32_t *tli)
 {
 	struct ha_pg_res r;
-	char err[512] = "";
-	const char *v;
+	const char *xid, *v;
 	int64_t left, took;
+	char t[32];
 
 	while ((left = t0 + wait - ha_now_ms()) > 0) {
-		if (ha_pg_exec(pg, "SELECT txid_current(), ('x' || substr("
-		    "pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int",
-		    left < h->pg->timeout_ms ? left : h->pg->timeout_ms,
-		    &r) == 0) {
-			took = ha_now_ms() - t0;
-			v = ha_pg_res_get(&r, 0, 1, NULL);
-			*tli = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
-			ha_pg_res_free(&r);
-			return took;
+		if (ha_pg_exec(pg, sql_write, left < h->pg->timeout_ms ? left :
+		    h->pg->timeout_ms, &r) == -1) {
+			ha_log(HA_FAILURE, "promotion requested, but the write "
+			    "failed: %s; look at the server log (%s)",
+			    ha_pg_error(pg), h->log_file);
+			return -1;
 		}
-		ha_strlcpy(err, ha_pg_error(pg), sizeof(err));
-		/*
-		 * The server refused ("cannot assign TransactionIds during
-		 * recovery"): recovery is not over yet, try again soon. A lost
-		 * connection or a timeout ends the wait.
-		 */
-		if (ha_pg_sqlstate(pg)[0] == '\0')
-			break;
+		took = ha_now_ms() - t0;
+		xid = ha_pg_res_get(&r, 0, 0, NULL);
+		v = ha_pg_res_get(&r, 0, 1, NULL);
+		*tli = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+		ha_pg_res_free(&r);
+		if (xid)
+			return took;
 		nap(5);
 	}
-	ha_log(HA_FAILURE, "promotion requested, but no write was accepted "
-	    "(%s): look at the server log (%s); it may still finish",
-	    err[0] ? err : "timed out", h->log_file);
+	ha_fmt_duration(wait, t, sizeof(t));
+	ha_log(HA_FAILURE, "promotion requested, but still in recovery after "
+	    "%s: look at the server log (%s); it may still finish", t,
+	    h->log_file);
 	return -1;
 }
 

@@ -117,10 +117,17 @@ t_ok "the new primary lists the old one as its standby" json "$T_TMP/b2.json" \
 # Two primaries again: a is promoted while b still runs and writes.
 t_case "promote a while b still runs" --err-has "(timeline 3)" -- hp promote -c "$A"
 pg_sql b "INSERT INTO t VALUES (6, 'b-diverged')" >/dev/null
+# ... and then crashes.
+pid=$(pg_pid b)
+kill -9 "$pid"
+t_ok "b crashed (kill -9, its processes are gone)" \
+	t_wait 20 sh -c "! pgrep -P $pid >/dev/null && ! kill -0 $pid 2>/dev/null"
 norw=$T_TMP/bin-norewind
 mkdir -p "$norw"
 for f in "$PG_BIN"/*; do [ "${f##*/}" = pg_rewind ] || ln -s "$f" "$norw/"; done
-t_case "demote without pg_rewind: marked needs-rewind" --exit 1 \
+t_case "demote a crashed primary without pg_rewind: marked needs-rewind" \
+	--exit 1 --err-has "not shut down cleanly (in production)" \
+	--err-has "[SUCCESS] crash recovery finished" \
 	--err-has "pg_rewind is not in [postgres] bin_dir $norw" \
 	--err-has "marked needs-rewind" \
 	-- hp demote -c "$B" --primary "$PA" -o "postgres.bin_dir=$norw"
