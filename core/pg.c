@@ -119,7 +119,8 @@ connect_poll(struct ha_pg *pg, int64_t timeout_ms)
 
 	while (st != PGRES_POLLING_OK) {
 		if (st == PGRES_POLLING_FAILED || PQsocket(pg->c) < 0) {
-			oneline(PQerrorMessage(pg->c), pg->err, sizeof(pg->err));
+			oneline(PQerrorMessage(pg->c), pg->err,
+			    sizeof(pg->err));
 			return -1;
 		}
 		r = wait_fd(PQsocket(pg->c), st == PGRES_POLLING_READING ?

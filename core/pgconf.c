@@ -61,8 +61,8 @@ line_name(const char *l, const char *end, const char **name)
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	*name = p;
-	if (p == end || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-	    *p == '_'))
+	if (p == end || (!name_char(*p) || (*p >= '0' && *p <= '9') ||
+	    *p == '.'))
 		return 0;
 	while (p < end && name_char(*p))
 		p++;

@@ -20,7 +20,7 @@
 void ha_pgconf_conninfo_add(struct ha_buf *b, const char *key,
     const char *value);
 
-/* Append value as a configuration-file string: '...' with ' doubled, \ doubled. */
+/* Append value as a configuration-file string: '...', ' and \ doubled. */
 void ha_pgconf_quote(struct ha_buf *b, const char *value);
 
 /*

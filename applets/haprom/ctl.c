@@ -271,12 +271,13 @@ haprom_controldata(const struct hp *h, struct ha_pgwal_control *c)
 		return -1;
 	if (!ha_run_ok(&r)) {
 		ha_run_describe(&r, d, sizeof(d));
-		ha_log(HA_FAILURE, "pg_controldata -D %s: %s", h->pg->data_dir, d);
+		ha_log(HA_FAILURE, "pg_controldata -D %s: %s", h->pg->data_dir,
+		    d);
 		ha_run_log_output(&r, HA_FAILURE, "pg_controldata");
 	} else if (ha_pgwal_control_parse(r.output, r.output_len, c,
 	    &why) == -1) {
-		ha_log(HA_FAILURE, "pg_controldata -D %s: cannot read its output: "
-		    "%s", h->pg->data_dir, why);
+		ha_log(HA_FAILURE, "pg_controldata -D %s: cannot read its "
+		    "output: %s", h->pg->data_dir, why);
 	} else {
 		rc = 0;
 	}
@@ -315,8 +316,8 @@ haprom_recover(const struct hp *h, const char *state)
 	if (!(ok = ha_run_ok(&r))) {
 		ha_run_describe(&r, d, sizeof(d));
 		ha_run_log_output(&r, HA_FAILURE, "postgres --single");
-		ha_log(HA_FAILURE, "crash recovery in single-user mode: %s; the "
-		    "server is stopped: look at the output above", d);
+		ha_log(HA_FAILURE, "crash recovery in single-user mode: %s; "
+		    "the server is stopped: look at the output above", d);
 	} else {
 		ha_log(HA_SUCCESS, "crash recovery finished (%lldms)",
 		    (long long)r.elapsed_ms);
@@ -383,14 +384,16 @@ haprom_refuse_primary(const struct hp *h, const char *what)
 		return 0;
 	if ((pg = haprom_connect(h, h->pg->timeout_ms, err, sizeof(err))) ==
 	    NULL || ha_pg_node(pg, h->pg->timeout_ms, &n) == -1) {
-		ha_log(HA_FAILURE, "cannot %s: the server runs (pid %ld) but does "
-		    "not answer (%s); stop it first (pg_ctl stop), then run this "
-		    "command again", what, pid, pg ? ha_pg_error(pg) : err);
+		ha_log(HA_FAILURE, "cannot %s: the server runs (pid %ld) but "
+		    "does not answer (%s); stop it first (pg_ctl stop), then "
+		    "run this command again", what, pid,
+		    pg ? ha_pg_error(pg) : err);
 		rc = -1;
 	} else if (!n.in_recovery) {
-		ha_log(HA_FAILURE, "cannot %s: this node is a running primary "
-		    "(timeline %u) and would lose its data; fence or demote it "
-		    "first (haprom fence, haprom demote)", what, (unsigned)n.tli);
+		ha_log(HA_FAILURE, "cannot %s: this node is a running "
+		    "primary (timeline %u) and would lose its data; fence or "
+		    "demote it first (haprom fence, haprom demote)", what,
+		    (unsigned)n.tli);
 		rc = -1;
 	}
 	ha_pg_close(pg);
@@ -412,13 +415,15 @@ haprom_mark_load(struct hp *h)
 	if (r == 1 && (m = ha_state_get(st, "mark")) != NULL) {
 		if (strcmp(m, HAPROM_NEEDS_REWIND) != 0 &&
 		    strcmp(m, HAPROM_NEEDS_REBUILD) != 0) {
-			ha_log(HA_FAILURE, "%s: unknown mark '%s'", h->state_path, m);
+			ha_log(HA_FAILURE, "%s: unknown mark '%s'",
+			    h->state_path, m);
 			ha_state_free(st);
 			return -1;
 		}
 		ha_strlcpy(h->mark, m, sizeof(h->mark));
 		why = ha_state_get(st, "mark_reason");
-		ha_strlcpy(h->mark_reason, why ? why : "", sizeof(h->mark_reason));
+		ha_strlcpy(h->mark_reason, why ? why : "",
+		    sizeof(h->mark_reason));
 		(void)ha_state_get_u64(st, "mark_since", &since);
 		h->mark_since = (long long)since;
 	}
@@ -445,7 +450,8 @@ haprom_mark_set(struct hp *h, const char *mark, const char *reason)
 		ha_state_unset(st, "mark_since");
 	}
 	if (mkdir(h->cfg->cluster->state_dir, 0700) == -1 && errno != EEXIST)
-		ha_log_errno(HA_WARNING, "create %s", h->cfg->cluster->state_dir);
+		ha_log_errno(HA_WARNING, "create %s",
+		    h->cfg->cluster->state_dir);
 	r = ha_state_save(st, h->state_path);
 	ha_state_free(st);
 	if (r == -1)

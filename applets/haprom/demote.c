@@ -246,9 +246,10 @@ write_about(const char *dir, const struct hp_target *t, const struct fork *f,
 	char *text;
 
 	ha_pgwal_lsn_fmt(f->point, at, sizeof(at));
-	text = ha_xasprintf("This node's WAL diverged from the new primary %s "
-	    "at %s on timeline %u.\nThe %zu file(s) here hold what it wrote after "
-	    "that point, which pg_rewind removes from the data\ndirectory. "
+	text = ha_xasprintf("This node's WAL diverged from the new primary "
+	    "%s at %s on timeline %u.\nThe %zu file(s) here hold what it "
+	    "wrote after that point, which pg_rewind removes from the data\n"
+	    "directory. "
 	    "Inspect with:\n  pg_waldump -p %s -t %u -s %s\n(and -t N for "
 	    "later timelines of this node). Last timeline of this node: %u.\n",
 	    t->p.label, at, (unsigned)f->tli, n, dir, (unsigned)f->tli, at,
@@ -353,26 +354,28 @@ do_rewind(struct hp *h, const struct hp_target *t)
 	char line[256], why[512];
 
 	if (!haprom_have_tool(h, "pg_rewind")) {
-		ha_log(HA_FAILURE, "pg_rewind is not in [postgres] bin_dir %s: "
-		    "install it (Debian: postgresql-15) or fix bin_dir, then run "
-		    "'haprom demote --primary %s' again; the server is stopped "
-		    "and marked needs-rewind", h->pg->bin_dir, t->p.label);
+		ha_log(HA_FAILURE, "pg_rewind is not in [postgres] bin_dir "
+		    "%s: install it (Debian: postgresql-15) or fix bin_dir, "
+		    "then run 'haprom demote --primary %s' again; the server "
+		    "is stopped and marked needs-rewind", h->pg->bin_dir,
+		    t->p.label);
 		return -1;
 	}
 	if (run_rewind(h, t, 1, &r) == -1) {
 		last_line(&r, line, sizeof(line));
 		if (strstr(r.output ? r.output : "", "could not connect") ||
 		    strstr(r.output ? r.output : "", "connection to server")) {
-			ha_log(HA_FAILURE, "pg_rewind cannot reach %s (%s): the "
-			    "server is stopped and marked needs-rewind; run this "
-			    "command again when it can", t->p.label, line);
-		} else {
-			snprintf(why, sizeof(why), "pg_rewind cannot rewind it: %s",
+			ha_log(HA_FAILURE, "pg_rewind cannot reach %s (%s): "
+			    "the server is stopped and marked needs-rewind; "
+			    "run this command again when it can", t->p.label,
 			    line);
+		} else {
+			snprintf(why, sizeof(why), "pg_rewind cannot rewind "
+			    "it: %s", line);
 			haprom_mark_set(h, HAPROM_NEEDS_REBUILD, why);
-			ha_log(HA_FAILURE, "%s; run 'haprom rebuild --primary %s' "
-			    "(the server is stopped, its data untouched)", why,
-			    t->p.label);
+			ha_log(HA_FAILURE, "%s; run 'haprom rebuild --primary "
+			    "%s' (the server is stopped, its data untouched)",
+			    why, t->p.label);
 		}
 		ha_run_result_free(&r);
 		return -1;
@@ -384,9 +387,10 @@ do_rewind(struct hp *h, const struct hp_target *t)
 		return -1;
 	if (run_rewind(h, t, 0, &r) == -1) {
 		last_line(&r, line, sizeof(line));
-		ha_log(HA_FAILURE, "pg_rewind failed (%s): the data directory may "
-		    "be inconsistent; it stays stopped and marked needs-rebuild: "
-		    "run 'haprom rebuild --primary %s'", line, t->p.label);
+		ha_log(HA_FAILURE, "pg_rewind failed (%s): the data directory "
+		    "may be inconsistent; it stays stopped and marked "
+		    "needs-rebuild: run 'haprom rebuild --primary %s'", line,
+		    t->p.label);
 		ha_run_result_free(&r);
 		return -1;
 	}
@@ -410,7 +414,8 @@ demote(struct hp *h)
 	memset(&l, 0, sizeof(l));
 	memset(&t, 0, sizeof(t));
 	if ((!strcmp(h->mark, HAPROM_NEEDS_REBUILD) &&
-	    haprom_mark_refuses(h, "demote")) || haprom_check_datadir(h) == -1 ||
+	    haprom_mark_refuses(h, "demote")) ||
+	    haprom_check_datadir(h) == -1 ||
 	    haprom_ask_primary(h, h->o->primary, &t) == -1)
 		goto out;
 	if ((r = stop_and_read(h, &t, &l)) != 0) {
@@ -420,8 +425,8 @@ demote(struct hp *h)
 	find_fork(&l, &t, &f);
 	ha_pgwal_lsn_fmt(f.point, at, sizeof(at));
 	if (f.diverged) {
-		ha_log(HA_WARNING, "this node's WAL diverged from %s's at %s on "
-		    "timeline %u: saving it, then rewinding", t.p.label, at,
+		ha_log(HA_WARNING, "this node's WAL diverged from %s's at %s "
+		    "on timeline %u: saving it, then rewinding", t.p.label, at,
 		    (unsigned)f.tli);
 		snprintf(why, sizeof(why), "WAL diverged from %s at %s on "
 		    "timeline %u", t.p.label, at, (unsigned)f.tli);
@@ -437,8 +442,8 @@ demote(struct hp *h)
 	if (haprom_standby_setup(h, h->pg->data_dir, &t.p) == -1 ||
 	    haprom_start(h) == -1 || haprom_wait_streaming(h, &t.p,
 	    h->o->wait_ms > 0 ? h->o->wait_ms : 60000, &tli) == -1) {
-		ha_log(HA_FAILURE, "demote did not finish: the data directory is "
-		    "set up as a standby of %s; fix the cause above and run "
+		ha_log(HA_FAILURE, "demote did not finish: the data directory "
+		    "is set up as a standby of %s; fix the cause above and run "
 		    "this command again", t.p.label);
 		goto out;
 	}
@@ -460,7 +465,8 @@ haprom_demote(const struct ha_args *a, void *opts)
 	int rc;
 
 	if (o->primary == NULL)
-		return ha_cli_usage_error(a, "--primary HOST[:PORT] is required");
+		return ha_cli_usage_error(a, "--primary HOST[:PORT] is "
+		    "required");
 	rc = haprom_init(&h, a, opts);
 	if (rc == HA_EXIT_OK && (rc = haprom_lock(&h)) == HA_EXIT_OK)
 		rc = demote(&h);

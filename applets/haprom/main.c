@@ -97,8 +97,8 @@ find_user(struct hp *h)
 	}
 	errno = 0;
 	if ((pw = getpwnam(h->pg->user)) == NULL) {
-		ha_log(HA_FAILURE, "[postgres] user '%s' does not exist on this "
-		    "system: set it to the owner of %s", h->pg->user,
+		ha_log(HA_FAILURE, "[postgres] user '%s' does not exist on "
+		    "this system: set it to the owner of %s", h->pg->user,
 		    h->pg->data_dir);
 		return -1;
 	}

@@ -55,9 +55,10 @@ open_local(const struct hp *h, struct ha_pg_node *n, const char *what)
 	want = realpath(h->pg->data_dir, NULL);
 	same = real && want && strcmp(real, want) == 0;
 	if (!same) {
-		ha_log(HA_FAILURE, "cannot %s: the server at [postgres] conninfo "
-		    "runs from %s, not from [postgres] data_dir %s: fix the "
-		    "configuration; nothing was changed", what, n->data_dir,
+		ha_log(HA_FAILURE, "cannot %s: the server at [postgres] "
+		    "conninfo runs from %s, not from [postgres] data_dir %s: "
+		    "fix the configuration; nothing was changed", what,
+		    n->data_dir,
 		    h->pg->data_dir);
 		ha_pg_close(pg);
 		pg = NULL;
@@ -147,8 +148,8 @@ promote(struct hp *h)
 		return HA_EXIT_FAIL;
 	if (!n.in_recovery) {
 		if (!n.read_only || unfence(h, pg) == 0) {
-			ha_log(HA_INFO, "already primary (timeline %u): nothing to "
-			    "do", (unsigned)n.tli);
+			ha_log(HA_INFO, "already primary (timeline %u): "
+			    "nothing to do", (unsigned)n.tli);
 			rc = HA_EXIT_OK;
 		}
 		ha_pg_close(pg);
@@ -157,9 +158,10 @@ promote(struct hp *h)
 	if (n.read_only && unfence(h, pg) == -1)
 		goto out;
 	t0 = ha_now_ms();
-	if (ha_pg_run(pg, "SELECT pg_promote(false)", h->pg->timeout_ms) == -1) {
-		ha_log(HA_FAILURE, "pg_promote: %s; the server is still a standby",
-		    ha_pg_error(pg));
+	if (ha_pg_run(pg, "SELECT pg_promote(false)",
+	    h->pg->timeout_ms) == -1) {
+		ha_log(HA_FAILURE, "pg_promote: %s; the server is still a "
+		    "standby", ha_pg_error(pg));
 		goto out;
 	}
 	if ((took = first_write(h, pg, t0, wait, &n.tli)) < 0)
@@ -216,7 +218,8 @@ fence_read_only(const struct hp *h)
 	if ((pg = open_local(h, &n, "fence read-only")) == NULL)
 		return -1;
 	if (n.in_recovery) {
-		ha_log(HA_INFO, "standby: it accepts no writes; nothing to fence");
+		ha_log(HA_INFO, "standby: it accepts no writes; nothing to "
+		    "fence");
 		ha_pg_close(pg);
 		return 0;
 	}
@@ -248,7 +251,8 @@ fence(struct hp *h)
 	long pid;
 
 	if (haprom_server(h, &pid) == HP_STOPPED) {
-		ha_log(HA_INFO, "the server is stopped: nothing accepts writes");
+		ha_log(HA_INFO, "the server is stopped: nothing accepts "
+		    "writes");
 		return HA_EXIT_OK;
 	}
 	if (h->pg->fence == HA_FENCE_READ_ONLY) {

@@ -56,8 +56,8 @@ basebackup(const struct hp *h, const struct hp_peer *p, const char *dir)
 	if (!ha_run_ok(&r)) {
 		ha_run_describe(&r, d, sizeof(d));
 		ha_run_log_output(&r, HA_FAILURE, "pg_basebackup");
-		ha_log(HA_FAILURE, "pg_basebackup from %s: %s; the data directory "
-		    "was not changed", p->label, d);
+		ha_log(HA_FAILURE, "pg_basebackup from %s: %s; the data "
+		    "directory was not changed", p->label, d);
 		haprom_rmtree(dir);
 		rc = -1;
 	} else {
@@ -83,8 +83,9 @@ swap(const struct hp *h, const char *fresh, char **old)
 	if (lstat(dd, &st) == 0) {
 		*old = ha_xasprintf("%s.haprom-old-%s", dd, stamp);
 		if (rename(dd, *old) == -1) {
-			ha_log_errno(HA_FAILURE, "move %s aside to %s (is it a "
-			    "mount point?); the copy stays in %s", dd, *old, fresh);
+			ha_log_errno(HA_FAILURE, "move %s aside to %s (is it "
+			    "a mount point?); the copy stays in %s", dd, *old,
+			    fresh);
 			free(*old);
 			*old = NULL;
 			return -1;
@@ -93,8 +94,8 @@ swap(const struct hp *h, const char *fresh, char **old)
 	if (rename(fresh, dd) == -1) {
 		ha_log_errno(HA_FAILURE, "move %s to %s", fresh, dd);
 		if (*old && rename(*old, dd) == -1)
-			ha_log_errno(HA_FAILURE, "move %s back to %s: do it by hand",
-			    *old, dd);
+			ha_log_errno(HA_FAILURE, "move %s back to %s: do it "
+			    "by hand", *old, dd);
 		free(*old);
 		*old = NULL;
 		return -1;
@@ -133,10 +134,11 @@ rebuild(struct hp *h)
 		goto out;
 	if (haprom_start(h) == -1 || haprom_wait_streaming(h, &t.p,
 	    h->o->wait_ms > 0 ? h->o->wait_ms : 60000, &tli) == -1) {
-		ha_log(HA_FAILURE, "the new copy in %s does not stream from %s; "
-		    "%s%s%s", h->pg->data_dir, t.p.label, old ? "the previous "
-		    "data directory is kept at " : "", old ? old : "", old ?
-		    " (to go back: stop the server, move it back)" : "");
+		ha_log(HA_FAILURE, "the new copy in %s does not stream from "
+		    "%s; %s%s%s", h->pg->data_dir, t.p.label,
+		    old ? "the previous data directory is kept at " : "",
+		    old ? old : "",
+		    old ? " (to go back: stop the server, move it back)" : "");
 		goto out;
 	}
 	if (haprom_mark_set(h, NULL, NULL) == -1)
@@ -146,8 +148,8 @@ rebuild(struct hp *h)
 	else if (old && haprom_rmtree(old) == 0)
 		ha_log(HA_INFO, "removed the previous data directory");
 	else if (old)
-		ha_log(HA_WARNING, "could not remove all of %s: remove it by hand",
-		    old);
+		ha_log(HA_WARNING, "could not remove all of %s: remove it by "
+		    "hand", old);
 	ha_log(HA_SUCCESS, "rebuilt from %s: streaming on timeline %u (took "
 	    "%lldms)", t.p.label, (unsigned)tli, (long long)(ha_now_ms() - t0));
 	rc = HA_EXIT_OK;
@@ -166,7 +168,8 @@ haprom_rebuild(const struct ha_args *a, void *opts)
 	int rc;
 
 	if (o->primary == NULL)
-		return ha_cli_usage_error(a, "--primary HOST[:PORT] is required");
+		return ha_cli_usage_error(a, "--primary HOST[:PORT] is "
+		    "required");
 	rc = haprom_init(&h, a, opts);
 	if (rc == HA_EXIT_OK && (rc = haprom_lock(&h)) == HA_EXIT_OK)
 		rc = rebuild(&h);

@@ -109,17 +109,17 @@ haprom_ask_primary(const struct hp *h, const char *spec, struct hp_target *t)
 	if (haprom_peer_parse(h, spec, &t->p) == -1)
 		return -1;
 	if ((pg = haprom_peer_connect(h, &t->p, err, sizeof(err))) == NULL) {
-		ha_log(HA_FAILURE, "cannot reach the primary %s (%s); nothing was "
-		    "changed: check that it runs and that its pg_hba.conf lets "
-		    "%s replicate from this node", t->p.label, err,
+		ha_log(HA_FAILURE, "cannot reach the primary %s (%s); nothing "
+		    "was changed: check that it runs and that its pg_hba.conf "
+		    "lets %s replicate from this node", t->p.label, err,
 		    h->pg->replication_user);
 		return -1;
 	}
 	if (ha_pg_identify(pg, h->pg->timeout_ms, &t->sysid, &t->tli,
 	    &t->pos) == -1 || (t->tli > 1 && ha_pg_history(pg, t->tli,
 	    h->pg->timeout_ms, &buf, &len) == -1)) {
-		ha_log(HA_FAILURE, "asking the primary %s for its timeline: %s; "
-		    "nothing was changed", t->p.label, ha_pg_error(pg));
+		ha_log(HA_FAILURE, "asking the primary %s for its timeline: "
+		    "%s; nothing was changed", t->p.label, ha_pg_error(pg));
 	} else if (ha_pgwal_history_parse(buf ? buf : "", len, t->tli,
 	    &t->hist, &why) == -1) {
 		ha_log(HA_FAILURE, "the history of timeline %u from %s: %s; "
@@ -239,8 +239,8 @@ haprom_wait_streaming(const struct hp *h, const struct hp_peer *p,
 			ha_pg_close(pg);
 			pg = NULL;
 		} else if (!n.in_recovery) {
-			ha_log(HA_FAILURE, "the server runs as a primary, not as "
-			    "a standby of %s", p->label);
+			ha_log(HA_FAILURE, "the server runs as a primary, not "
+			    "as a standby of %s", p->label);
 			ha_pg_close(pg);
 			return -1;
 		} else if (haprom_is_streaming_from(&n, p)) {

@@ -53,8 +53,10 @@ gather(const struct hp *h, struct view *v)
 	if (!v->n.in_recovery) {
 		v->role = "primary";
 		v->position = v->n.current;
-		if (ha_pg_standbys(pg, h->pg->timeout_ms, &v->sb, &v->n_sb) == -1)
-			ha_strlcpy(v->error, ha_pg_error(pg), sizeof(v->error));
+		if (ha_pg_standbys(pg, h->pg->timeout_ms, &v->sb,
+		    &v->n_sb) == -1)
+			ha_strlcpy(v->error, ha_pg_error(pg),
+			    sizeof(v->error));
 	} else {
 		v->role = "standby";
 		v->position = v->n.receive > v->n.replay ? v->n.receive :
@@ -102,8 +104,9 @@ text(const struct hp *h, const struct view *v, struct ha_buf *b)
 		ha_buf_printf(b, "%-12s %llu bytes\n", "lag:",
 		    (unsigned long long)v->lag);
 		if (v->n.receiver)
-			ha_buf_printf(b, "%-12s %s from %s:%ld\n", "replication:",
-			    v->n.recv_status, v->n.sender_host, v->n.sender_port);
+			ha_buf_printf(b, "%-12s %s from %s:%ld\n",
+			    "replication:", v->n.recv_status,
+			    v->n.sender_host, v->n.sender_port);
 		else
 			ha_buf_printf(b, "%-12s no WAL receiver\n",
 			    "replication:");
@@ -173,8 +176,8 @@ json(const struct hp *h, const struct view *v, struct ha_buf *b)
 		    "\"position\": %llu", v->version, (unsigned)v->n.tli,
 		    (unsigned long long)v->position);
 		lsn(b, "lsn", v->position, 1);
-		ha_buf_printf(b, ", \"read_only\": %s", v->n.read_only ? "true" :
-		    "false");
+		ha_buf_printf(b, ", \"read_only\": %s",
+		    v->n.read_only ? "true" : "false");
 	}
 	if (up && v->n.in_recovery) {
 		lsn(b, "receive_lsn", v->n.receive, 1);
@@ -254,8 +257,9 @@ haprom_check(const struct ha_args *a, void *opts)
 		ha_log(HA_FAILURE, "check: unexpected reply");
 	} else {
 		rc = *v == 't' ? HA_EXIT_DOWN : HA_EXIT_OK;
-		ha_log(HA_INFO, "%s: answered in %lldms", *v == 't' ? "standby" :
-		    "primary", (long long)(ha_now_ms() - t0));
+		ha_log(HA_INFO, "%s: answered in %lldms",
+		    *v == 't' ? "standby" : "primary",
+		    (long long)(ha_now_ms() - t0));
 	}
 	ha_pg_res_free(&r);
 	ha_pg_close(pg);

@@ -24,7 +24,8 @@ TEST(escapes)
 	CHECK(is(NULL, "null"));
 	CHECK(is("", "\"\""));
 	CHECK(is("a\"b\\c", "\"a\\\"b\\\\c\""));
-	CHECK(is("l1\nl2\tx\r\x01\x7f", "\"l1\\nl2\\tx\\u000d\\u0001\\u007f\""));
+	CHECK(is("l1\nl2\tx\r\x01\x7f",
+	    "\"l1\\nl2\\tx\\u000d\\u0001\\u007f\""));
 }
 
 TEST(utf8)

@@ -177,7 +177,8 @@ TEST(user_and_cwd)
 	}
 	CHECK(run_sh("id -u; id -g; id -G; pwd", &o, &r) == 0);
 	CHECK(ha_run_ok(&r));
-	CHECK(r.output && strcmp(r.output, "65534\n65534\n65534\n/proc\n") == 0);
+	CHECK(r.output &&
+	    strcmp(r.output, "65534\n65534\n65534\n/proc\n") == 0);
 	ha_run_result_free(&r);
 	/* The parent is unchanged. */
 	CHECK(geteuid() == 0 && getegid() == 0);
