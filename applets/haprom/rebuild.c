@@ -109,7 +109,7 @@ rebuild(struct hp *h)
 {
 	struct hp_target t;
 	char *fresh = ha_xasprintf("%s.haprom-new", h->pg->data_dir);
-	char *old = NULL, why[400];
+	char *old = NULL, why[400], prev[24], prev_why[512];
 	int64_t t0 = ha_now_ms();
 	uint32_t tli = 0;
 	int rc = HA_EXIT_FAIL;
@@ -126,11 +126,19 @@ rebuild(struct hp *h)
 	}
 	snprintf(why, sizeof(why), "a rebuild from %s started and did not "
 	    "finish", t.p.label);
-	if (haprom_mark_set(h, HAPROM_NEEDS_REBUILD, why) == -1 ||
-	    basebackup(h, &t.p, fresh) == -1 ||
+	ha_strlcpy(prev, h->mark, sizeof(prev));
+	ha_strlcpy(prev_why, h->mark_reason, sizeof(prev_why));
+	if (haprom_mark_set(h, HAPROM_NEEDS_REBUILD, why) == -1)
+		goto out;
+	if (basebackup(h, &t.p, fresh) == -1 ||
 	    haprom_standby_setup(h, fresh, &t.p) == -1 ||
-	    haprom_refuse_primary(h, "rebuild") == -1 || haprom_stop(h) == -1 ||
-	    swap(h, fresh, &old) == -1)
+	    haprom_refuse_primary(h, "rebuild") == -1 || haprom_stop(h) == -1) {
+		/* The old data directory is still in place, as it was. */
+		haprom_rmtree(fresh);
+		haprom_mark_set(h, prev[0] ? prev : NULL, prev_why);
+		goto out;
+	}
+	if (swap(h, fresh, &old) == -1)
 		goto out;
 	if (haprom_start(h) == -1 || haprom_wait_streaming(h, &t.p,
 	    h->o->wait_ms > 0 ? h->o->wait_ms : 60000, &tli) == -1) {

@@ -109,6 +109,11 @@ t_ok "  and holds the diverged inserts (pg_waldump)" \
 t_case "demote again: nothing to do" \
 	--err-has "[INFO] already a standby streaming from $PB" --err-lacks FAILURE \
 	-- hp demote -c "$A" --primary "$PB"
+t_ok "  primary_conninfo names the node and the replication user" grep -q \
+	"^primary_conninfo = 'host=''127.0.0.1'' port=''$(pg_port b)'' user=''replicator'' application_name=''a'''$" \
+	"$(pg_data a)/postgresql.auto.conf"
+t_ok "  standby.signal is there, owned by postgres" \
+	test "$(stat -c %U "$(pg_data a)/standby.signal")" = postgres
 hp status --json -c "$B" >"$T_TMP/b2.json"
 t_ok "the new primary lists the old one as its standby" json "$T_TMP/b2.json" \
 	'd["timeline"] == 2 and [s["name"] for s in d["standbys"]] == ["a"]'
