@@ -287,9 +287,9 @@ haprom_controldata(const struct hp *h, struct ha_pgwal_control *c)
 
 /*
  * Finish crash recovery of a stopped server in single-user mode (no
- * connections, so nothing but recovery writes), as pg_rewind would: its
- * dry run cannot. A standby's signal file goes first (single-user mode
- * refuses standby mode); demote writes it again.
+ * connections, so nothing but recovery writes), as pg_rewind would, so
+ * that demote knows where its WAL ends. A standby's signal file goes
+ * first (single-user mode refuses standby mode); demote writes it again.
  */
 int
 haprom_recover(const struct hp *h, const char *state)

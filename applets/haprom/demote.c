@@ -10,8 +10,8 @@
  *     WAL written after the point where they part was never on the new
  *     primary;
  *  4. if so, copy those WAL files to <state_dir>/conflicts/, mark the
- *     node needs-rewind, and run pg_rewind (a dry run first: when it
- *     cannot work, the node is marked needs-rebuild instead);
+ *     node needs-rewind, and run pg_rewind (when it cannot work, the node
+ *     is marked needs-rebuild instead);
  *  5. write primary_conninfo and standby.signal, start, wait until it
  *     streams from the new primary.
  *
@@ -323,35 +323,67 @@ last_line(const struct ha_run_result *r, char *buf, size_t n)
 	snprintf(buf, n, "%.*s", (int)(e - b), b);
 }
 
-/* pg_rewind, dry or not; 0 when it succeeded, else -1 and *r kept. */
+/* pg_rewind; 0 when it succeeded, else -1 with *r kept. */
 static int
-run_rewind(const struct hp *h, const struct hp_target *t, int dry,
+run_rewind(const struct hp *h, const struct hp_target *t,
     struct ha_run_result *r)
 {
 	struct ha_buf ci;
 	char *target = ha_xasprintf("--target-pgdata=%s", h->pg->data_dir);
-	char *source, *args[] = { target, NULL, dry ? "--dry-run" : NULL,
-	    NULL };
+	char *source, *args[] = { target, NULL, NULL };
 	int rc;
 
 	haprom_peer_conninfo(h, &t->p, 1, &ci);
 	source = ha_xasprintf("--source-server=%s", ci.s);
 	args[1] = source;
 	rc = haprom_tool(h, "pg_rewind", args, 0, r);
-	ha_log(HA_DEBUG, "pg_rewind%s took %lldms", dry ? " --dry-run" : "",
-	    (long long)r->elapsed_ms);
-	ha_run_log_output(r, ha_run_ok(r) ? HA_DEBUG : HA_WARNING, "output");
+	ha_run_log_output(r, rc == 0 && ha_run_ok(r) ? HA_DEBUG : HA_WARNING,
+	    "output");
 	ha_buf_free(&ci);
 	free(source);
 	free(target);
 	return rc == 0 && ha_run_ok(r) ? 0 : -1;
 }
 
+/*
+ * What a failed pg_rewind leaves. It changes nothing until it has found
+ * the last common checkpoint and said so ("rewinding from last common
+ * checkpoint"); before that it only connects, checks (wal_log_hints,
+ * system identifier) and reads this node's WAL. So: a source it cannot
+ * reach leaves the node needs-rewind, to be tried again; any other early
+ * failure means rewinding cannot work (needs-rebuild, data untouched);
+ * a later one may have left the data half rewound (needs-rebuild).
+ */
+static void
+rewind_failed(struct hp *h, const struct hp_target *t,
+    const struct ha_run_result *r, const char *diverged)
+{
+	const char *out = r->output ? r->output : "";
+	int began = strstr(out, "rewinding from last common checkpoint") != 0;
+	char line[256], why[512];
+
+	last_line(r, line, sizeof(line));
+	if (!began && (strstr(out, "could not connect") ||
+	    strstr(out, "connection to server"))) {
+		haprom_mark_set(h, HAPROM_NEEDS_REWIND, diverged);
+		ha_log(HA_FAILURE, "pg_rewind cannot reach %s (%s): the server "
+		    "is stopped and marked needs-rewind; run this command "
+		    "again when it can", t->p.label, line);
+		return;
+	}
+	snprintf(why, sizeof(why), "pg_rewind %s: %s", began ? "failed half "
+	    "way, the data directory may be inconsistent" : "cannot rewind it",
+	    line);
+	haprom_mark_set(h, HAPROM_NEEDS_REBUILD, why);
+	ha_log(HA_FAILURE, "%s; run 'haprom rebuild --primary %s' (the server "
+	    "is stopped%s)", why, t->p.label, began ? "" : ", its data "
+	    "untouched");
+}
+
 static int
-do_rewind(struct hp *h, const struct hp_target *t)
+do_rewind(struct hp *h, const struct hp_target *t, const char *diverged)
 {
 	struct ha_run_result r;
-	char line[256], why[512];
 
 	if (!haprom_have_tool(h, "pg_rewind")) {
 		ha_log(HA_FAILURE, "pg_rewind is not in [postgres] bin_dir "
@@ -361,36 +393,12 @@ do_rewind(struct hp *h, const struct hp_target *t)
 		    t->p.label);
 		return -1;
 	}
-	if (run_rewind(h, t, 1, &r) == -1) {
-		last_line(&r, line, sizeof(line));
-		if (strstr(r.output ? r.output : "", "could not connect") ||
-		    strstr(r.output ? r.output : "", "connection to server")) {
-			ha_log(HA_FAILURE, "pg_rewind cannot reach %s (%s): "
-			    "the server is stopped and marked needs-rewind; "
-			    "run this command again when it can", t->p.label,
-			    line);
-		} else {
-			snprintf(why, sizeof(why), "pg_rewind cannot rewind "
-			    "it: %s", line);
-			haprom_mark_set(h, HAPROM_NEEDS_REBUILD, why);
-			ha_log(HA_FAILURE, "%s; run 'haprom rebuild --primary "
-			    "%s' (the server is stopped, its data untouched)",
-			    why, t->p.label);
-		}
-		ha_run_result_free(&r);
-		return -1;
-	}
-	ha_run_result_free(&r);
-	/* From here a failure may leave the data half rewound. */
+	/* If we die while it runs, the data may be half rewound. */
 	if (haprom_mark_set(h, HAPROM_NEEDS_REBUILD, "pg_rewind started and "
 	    "did not finish: the data directory may be inconsistent") == -1)
 		return -1;
-	if (run_rewind(h, t, 0, &r) == -1) {
-		last_line(&r, line, sizeof(line));
-		ha_log(HA_FAILURE, "pg_rewind failed (%s): the data directory "
-		    "may be inconsistent; it stays stopped and marked "
-		    "needs-rebuild: run 'haprom rebuild --primary %s'", line,
-		    t->p.label);
+	if (run_rewind(h, t, &r) == -1) {
+		rewind_failed(h, t, &r, diverged);
 		ha_run_result_free(&r);
 		return -1;
 	}
@@ -431,7 +439,8 @@ demote(struct hp *h)
 		snprintf(why, sizeof(why), "WAL diverged from %s at %s on "
 		    "timeline %u", t.p.label, at, (unsigned)f.tli);
 		if (haprom_mark_set(h, HAPROM_NEEDS_REWIND, why) == -1 ||
-		    save_wal(h, &t, &l, &f) == -1 || do_rewind(h, &t) == -1)
+		    save_wal(h, &t, &l, &f) == -1 ||
+		    do_rewind(h, &t, why) == -1)
 			goto out;
 	} else {
 		ha_log(HA_INFO, "no divergence: %s has all of this node's WAL "

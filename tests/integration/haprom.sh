@@ -138,6 +138,19 @@ t_case "demote a crashed primary without pg_rewind: marked needs-rewind" \
 	-- hp demote -c "$B" --primary "$PA" -o "postgres.bin_dir=$norw"
 t_case "status shows the mark" --exit 1 --out-has "role:        stopped" \
 	--out-has "mark:        needs-rewind - WAL diverged from $PA" -- hp status -c "$B"
+# pg_rewind present, but a's pg_hba.conf lets replicator replicate, not log
+# in to a database as pg_rewind must.
+hba=$PG_ROOT/a/conf/pg_hba.conf
+cp "$hba" "$hba.orig"
+{ echo "host postgres replicator 127.0.0.1/32 reject"; cat "$hba.orig"; } >"$hba"
+pg_sql a "SELECT pg_reload_conf()" >/dev/null
+t_case "demote when pg_rewind cannot log in: still needs-rewind" --exit 1 \
+	--err-has "pg_rewind cannot reach $PA" --err-has "marked needs-rewind" \
+	-- hp demote -c "$B" --primary "$PA"
+t_case "  status shows the mark" --exit 1 \
+	--out-has "mark:        needs-rewind - WAL diverged from $PA" -- hp status -c "$B"
+cp "$hba.orig" "$hba"
+pg_sql a "SELECT pg_reload_conf()" >/dev/null
 pg_start b
 t_case "promote refuses a needs-rewind node" --exit 1 \
 	--err-has "refusing to promote: this node is marked needs-rewind" \
@@ -161,7 +174,7 @@ done
 pg_sql a "CHECKPOINT" >/dev/null
 pg_sql a "CHECKPOINT" >/dev/null
 t_case "demote when pg_rewind cannot work: marked needs-rebuild" --exit 1 \
-	--err-has "pg_rewind cannot rewind it" \
+	--err-has "pg_rewind cannot rewind it" --err-has "its data untouched" \
 	--err-has "run 'haprom rebuild --primary $PB'" \
 	-- hp demote -c "$A" --primary "$PB"
 t_case "  promote refuses it" --exit 1 \
