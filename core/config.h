@@ -70,6 +70,8 @@ struct ha_cfg_vip {
 struct ha_cfg_postgres {
 	char *conninfo;
 	char *data_dir;
+	char *config_dir;	/* NULL: data_dir (pg_ctl -D) */
+	char *log_file;		/* NULL: <data_dir>/log/server.log */
 	char *bin_dir;
 	char *user;		/* OS user for PostgreSQL tools when root */
 	char *replication_user;
@@ -77,6 +79,7 @@ struct ha_cfg_postgres {
 	uint64_t max_lag_on_failover;
 	int fence;		/* enum ha_fence */
 	int64_t timeout_ms;
+	int64_t start_timeout_ms;
 	int64_t stop_timeout_ms;
 	int64_t promote_timeout_ms;
 };

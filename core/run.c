@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,9 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+
+/* What the child failed at, reported on the exec-error pipe. */
+enum { FAIL_EXEC, FAIL_CWD, FAIL_IDS };
 
 struct ha_proc {
 	pid_t pid;
@@ -43,11 +47,20 @@ struct ha_proc {
 	char *name;
 };
 
+static void __attribute__((noreturn))
+child_fail(int err_fd, int stage)
+{
+	int e[2] = { stage, errno };
+
+	(void)!write(err_fd, e, sizeof(e));
+	_exit(127);
+}
+
 static void
 child(char *const argv[], const struct ha_run_opts *o, int out, int err_fd)
 {
 	sigset_t all;
-	int fd, s, e;
+	int fd, s;
 	size_t i;
 
 	setpgid(0, 0);
@@ -78,17 +91,22 @@ child(char *const argv[], const struct ha_run_opts *o, int out, int err_fd)
 	}
 	for (i = 0; o && o->env_add && o->env_add[i]; i++)
 		putenv(o->env_add[i]);
+	/* Groups first: after setuid we could no longer change them. */
+	if (o && o->set_ids && (setgroups(1, &o->gid) == -1 ||
+	    setgid(o->gid) == -1 || setuid(o->uid) == -1))
+		child_fail(err_fd, FAIL_IDS);
+	/* As the new user, so its own rights decide. */
+	if (o && o->cwd && chdir(o->cwd) == -1)
+		child_fail(err_fd, FAIL_CWD);
 	execvp(argv[0], argv);
-	e = errno;
-	(void)!write(err_fd, &e, sizeof(e));
-	_exit(127);
+	child_fail(err_fd, FAIL_EXEC);
 }
 
 struct ha_proc *
 ha_proc_start(char *const argv[], const struct ha_run_opts *o)
 {
 	struct ha_proc *p;
-	int pipefd[2], errp[2], e = 0;
+	int pipefd[2], errp[2], e[2] = { 0, 0 };
 	ssize_t n;
 
 	if (pipe2(pipefd, O_CLOEXEC) == -1) {
@@ -120,12 +138,19 @@ ha_proc_start(char *const argv[], const struct ha_run_opts *o)
 	close(errp[1]);
 	pipefd[1] = errp[1] = -1;
 	do
-		n = read(errp[0], &e, sizeof(e));
+		n = read(errp[0], e, sizeof(e));
 	while (n == -1 && errno == EINTR);
 	close(errp[0]);
 	if (n == (ssize_t)sizeof(e)) {
-		errno = e;
-		ha_log_errno(HA_FAILURE, "cannot run %s", argv[0]);
+		errno = e[1];
+		if (e[0] == FAIL_CWD)
+			ha_log_errno(HA_FAILURE, "cannot run %s in %s", argv[0],
+			    o->cwd);
+		else if (e[0] == FAIL_IDS)
+			ha_log_errno(HA_FAILURE, "cannot run %s as uid %ld gid "
+			    "%ld", argv[0], (long)o->uid, (long)o->gid);
+		else
+			ha_log_errno(HA_FAILURE, "cannot run %s", argv[0]);
 		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		close(pipefd[0]);

@@ -2,14 +2,16 @@
  * Child processes with a timeout: each child gets its own process group,
  * stdin from /dev/null, stdout and stderr captured (bounded) for the log.
  * On timeout the whole group gets SIGTERM, then SIGKILL after a grace
- * period, and the result says so. Synchronous (ha_run) or driven from a
- * poll loop (ha_proc_*).
+ * period, and the result says so. A child may run in another directory
+ * and, when we are root, as another user (PostgreSQL's tools refuse to run
+ * as root). Synchronous (ha_run) or driven from a poll loop (ha_proc_*).
  */
 #ifndef HA_RUN_H
 #define HA_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/log.h"
 
@@ -18,6 +20,10 @@ struct ha_run_opts {
 	int64_t grace_ms;	/* SIGTERM to SIGKILL (0: 2000) */
 	size_t max_output;	/* bytes kept (0: 64 KiB) */
 	char *const *env_add;	/* extra "NAME=value", NULL-terminated */
+	const char *cwd;	/* NULL: the caller's directory */
+	int set_ids;		/* 1: run as uid/gid, with gid as only group */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct ha_run_result {

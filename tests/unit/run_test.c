@@ -1,7 +1,8 @@
 /*
  * Unit tests for core/run: exit codes and signals, output capture and its
  * bound, exec failures, timeouts that kill the whole process group
- * including grandchildren, the asynchronous interface.
+ * including grandchildren, the asynchronous interface, running in another
+ * directory and as another user.
  */
 #include <errno.h>
 #include <poll.h>
@@ -157,6 +158,42 @@ TEST(exit_without_waiting_for_daemons)
 	ha_run_result_free(&r);
 }
 
+TEST(user_and_cwd)
+{
+	struct ha_run_result r;
+	struct ha_run_opts o = { .cwd = "/proc", .set_ids = 1, .uid = 65534,
+	    .gid = 65534 };
+	struct ha_run_opts bad = { .cwd = "/nonexistent/habox-dir" };
+
+	CHECK(run_sh("pwd", &bad, &r) == -1);
+	CHECK(logged("cannot run /bin/sh in /nonexistent/habox-dir: No such "
+	    "file"));
+	if (geteuid() != 0) {
+		/* Only root may change users: a clear error, no child runs. */
+		CHECK(run_sh("id -u", &o, &r) == -1);
+		CHECK(logged("cannot run /bin/sh as uid 65534 gid 65534: "
+		    "Operation not permitted"));
+		return;
+	}
+	CHECK(run_sh("id -u; id -g; id -G; pwd", &o, &r) == 0);
+	CHECK(ha_run_ok(&r));
+	CHECK(r.output &&
+	    strcmp(r.output, "65534\n65534\n65534\n/proc\n") == 0);
+	ha_run_result_free(&r);
+	/* The parent is unchanged. */
+	CHECK(geteuid() == 0 && getegid() == 0);
+	/* The directory is entered as that user: a private one fails. */
+	{
+		char dir[] = "/tmp/habox-run.XXXXXX";
+
+		CHECK(mkdtemp(dir) != NULL);
+		o.cwd = dir;
+		CHECK(run_sh("pwd", &o, &r) == -1);
+		CHECK(logged("Permission denied"));
+		rmdir(dir);
+	}
+}
+
 TEST(async)
 {
 	char *argv[] = { "/bin/sh", "-c", "echo a; sleep 0.2; echo b", NULL };
@@ -201,6 +238,7 @@ main(void)
 	RUN(exec_failure);
 	RUN(timeout_kills_group);
 	RUN(exit_without_waiting_for_daemons);
+	RUN(user_and_cwd);
 	RUN(async);
 	return t_done();
 }
