@@ -24,19 +24,26 @@ aptdir=${HABOX_APTDIR:-$top/build/apt}
 MBEDTLS_VER=3.6.6
 MBEDTLS_DEB='mbedtls=3.6.6-0.1~deb13u1'
 MBEDTLS_ORIG=mbedtls_3.6.6.orig.tar.bz2
+MBEDTLS_POOL=main/m/mbedtls
 MBEDTLS_SHA=8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a
 INIH_VER=59
 INIH_DEB='libinih=59-1'
 INIH_ORIG=libinih_59.orig.tar.gz
+INIH_POOL=main/libi/libinih
 INIH_SHA=062279922805f5e9a369551a08d5ddb506140fe50774183ffdbb7c22bb97e3f4
 ZLIB_VER=1.3.1
 ZLIB_DEB='zlib=1:1.3.dfsg+really1.3.1-1'
 ZLIB_ORIG=zlib_1.3.dfsg+really1.3.1.orig.tar.gz
+ZLIB_POOL=main/z/zlib
 ZLIB_SHA=60dd315c07f616887caa029408308a018ace66e3d142726a97db164b3b8f69fb
 PG_VER=17.11
 PG_DEB='postgresql-17=17.11-0+deb13u1'
 PG_ORIG=postgresql-17_17.11.orig.tar.bz2
+PG_POOL=main/p/postgresql-17
 PG_SHA=dd27f2b3c59e73ed14aa3324901242bf69a032a6347805f274e6260322d42979
+
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+APT_HELPER=${APT_HELPER:-/usr/lib/apt/apt-helper}
 
 die() { echo "deps: $*" >&2; exit 1; }
 say() { echo "deps: $*" >&2; }
@@ -101,7 +108,7 @@ fetch_debian() {
 		EOF
 		cat >"$aptdir/sources.list.d/trixie-src.sources" <<-EOF
 		Types: deb-src
-		URIs: http://deb.debian.org/debian
+		URIs: $DEBIAN_MIRROR
 		Suites: trixie
 		Components: main
 		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -111,7 +118,17 @@ fetch_debian() {
 			die "apt-get update failed (network? see above)"
 		(cd "$src" && APT_CONFIG=$aptdir/apt.conf apt-get -q source \
 			--download-only "$MBEDTLS_DEB" "$INIH_DEB" "$ZLIB_DEB" \
-			"$PG_DEB" >&2) || die "apt-get source failed (see above)"
+			"$PG_DEB" >&2) || {
+			# The archive's index lists only the newest version of
+			# a package; an older pinned one stays in the pool for
+			# a while. Fetch the orig tarballs from there, checked
+			# against our pinned SHA-256 by apt's own helper.
+			say "apt-get source failed; fetching the pinned orig tarballs from the archive's pool"
+			pool_get "$src" "$MBEDTLS_POOL" "$MBEDTLS_ORIG" "$MBEDTLS_SHA"
+			pool_get "$src" "$INIH_POOL" "$INIH_ORIG" "$INIH_SHA"
+			pool_get "$src" "$ZLIB_POOL" "$ZLIB_ORIG" "$ZLIB_SHA"
+			pool_get "$src" "$PG_POOL" "$PG_ORIG" "$PG_SHA"
+		}
 	fi
 	check_sha "$src/$MBEDTLS_ORIG" "$MBEDTLS_SHA"
 	check_sha "$src/$INIH_ORIG" "$INIH_SHA"
@@ -119,6 +136,15 @@ fetch_debian() {
 	check_sha "$src/$PG_ORIG" "$PG_SHA"
 	T_MBEDTLS=$src/$MBEDTLS_ORIG T_INIH=$src/$INIH_ORIG
 	T_ZLIB=$src/$ZLIB_ORIG T_PG=$src/$PG_ORIG
+}
+
+# pool_get DIR POOLDIR FILE SHA256: one file from the archive's pool.
+pool_get() {
+	[ -s "$1/$3" ] && return 0
+	"$APT_HELPER" download-file "$DEBIAN_MIRROR/pool/$2/$3" "$1/$3.part" \
+		"SHA256:$4" >&2 ||
+		die "$3: not in the archive's index nor its pool (was the pin superseded? see BUILD notes in README)"
+	mv "$1/$3.part" "$1/$3"
 }
 
 check_sha() {
