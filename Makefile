@@ -88,9 +88,11 @@ APPLETS := applets/main.c \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch/hawatch.c \
             applets/hawatch/peers.c applets/hawatch/res.c \
             applets/hawatch/local.c applets/hawatch/checks.c \
-            applets/hawatch/ctl.c) \
+            applets/hawatch/ctl.c applets/hawatch/wdog.c \
+            applets/hawatch/sync.c) \
         $(if $(filter y,$(CONFIG_HACTL)),applets/hactl/hactl.c \
-                                          applets/hactl/enroll.c)
+                                          applets/hactl/enroll.c \
+                                          applets/hactl/ops.c)
 
 CORE_OBJ   := $(CORE:%.c=$(OUT)/obj/%.o) $(INIH_OBJ)
 APPLET_OBJ := $(APPLETS:%.c=$(OUT)/obj/%.o)

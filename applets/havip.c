@@ -61,6 +61,8 @@ static const struct ha_opt check_opts[] = {
 };
 
 static const struct ha_opt up_opts[] = {
+	{ 0, "count", "N", "announcements to send now (default: the "
+	  "section's count)", HA_OPT_INT, O(up_count), 0, 100 },
 	{ 0, "lifetime", "T", "kernel lifetime, as for add (default forever)",
 	  HA_OPT_STR, O(lifetime), 0, 0 },
 	{ 0 },
@@ -313,7 +315,8 @@ cmd_up(const struct ha_args *a, void *opts)
 	if ((rc = load_vip(a, &cfg, &v, &t)) == 0 &&
 	    (rc = havip_need_caps("havip up", 1, 1)) == 0 &&
 	    (rc = havip_open(&t, HAVIP_UP)) == 0)
-		rc = havip_add(&t, v->label, life, v->count, v->interval_ms);
+		rc = havip_add(&t, v->label, life,
+		    o->up_count >= 0 ? o->up_count : v->count, v->interval_ms);
 	havip_close(&t);
 	ha_cfg_free(cfg);
 	return rc < 0 ? HA_EXIT_FAIL : rc;
@@ -455,7 +458,7 @@ static const struct ha_applet app = {
 int
 havip_main(int argc, char **argv)
 {
-	struct havip_opts o = { .count = 5, .interval_ms = 200,
+	struct havip_opts o = { .count = 5, .up_count = -1, .interval_ms = 200,
 	    .timeout_ms = 1000 };
 
 	return ha_cli_main(&app, argc, argv, &o);

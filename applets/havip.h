@@ -14,6 +14,7 @@
 
 struct havip_opts {
 	long count;
+	long up_count;		/* havip up --count; -1: the config's */
 	int64_t interval_ms;
 	const char *label;
 	const char *lifetime;	/* parsed by havip_parse_lifetime */

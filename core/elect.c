@@ -13,6 +13,12 @@
  * the old lease is over before the new leader exists. Votes themselves
  * promise nothing: a new leader's lease starts with its first heartbeat a
  * majority acknowledged.
+ *
+ * Pre-vote: before raising its term, a node asks whether a majority
+ * would vote for it; nobody who still honours a leader's lease says yes.
+ * A node that cannot hear the leader (it restarted, or one direction of
+ * a link is down) therefore never raises the term, and never deposes a
+ * live leader by answering its heartbeats with a newer one.
  */
 #include "core/elect.h"
 
@@ -169,6 +175,16 @@ ha_elect_set_local(struct ha_elect *e, const struct ha_elect_local *l)
 		merge_best(e, &l->pos);
 }
 
+static int
+count(uint32_t set, int n)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += (set >> i) & 1;
+	return c;
+}
+
 static void
 step_down(struct ha_elect *e, struct ha_elect_out *o, const char *why)
 {
@@ -227,6 +243,14 @@ rank(const struct ha_elect *e)
 	return r;
 }
 
+/* Does member a come before member b by priority (ties by index)? */
+static int
+outranks(const struct ha_elect *e, int a, int b)
+{
+	return e->c.priority[a] > e->c.priority[b] ||
+	    (e->c.priority[a] == e->c.priority[b] && a < b);
+}
+
 /* The static rank among all members (ties by index): after a failed
  * election, retries must not stay in step with a rival's. */
 static int
@@ -263,6 +287,33 @@ stand(struct ha_elect *e, int64_t now, int switchover, struct ha_elect_out *o)
 	t.term = e->term;
 	t.pos = e->me.pos;
 	t.flags = my_flags(e) | (switchover ? HA_EF_SWITCHOVER : 0);
+	t.flags_version = e->flags_version;
+	t.cluster_failover = (uint8_t)e->cluster_failover;
+	t.node_failover = e->node_failover;
+	to_all(e, o, &t);
+}
+
+static void
+prevote(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
+{
+	struct ha_elect_msg t;
+
+	e->prevoting = 1;
+	e->prevotes = 1u << e->c.self;
+	e->prevote_answers = 1u << e->c.self;
+	e->prevote_sent = now;
+	if (count(e->prevotes, e->c.n) >= ha_elect_majority(e)) {
+		e->prevoting = 0;
+		stand(e, now, 0, o);
+		return;
+	}
+	o->why = "asking whether a majority would vote for this node";
+	memset(&t, 0, sizeof(t));
+	t.kind = HA_E_VOTE_REQ;
+	t.from = (uint8_t)e->c.self;
+	t.term = e->term + 1;
+	t.pos = e->me.pos;
+	t.flags = my_flags(e) | HA_EF_PREVOTE;
 	t.flags_version = e->flags_version;
 	t.cluster_failover = (uint8_t)e->cluster_failover;
 	t.node_failover = e->node_failover;
@@ -412,15 +463,57 @@ ha_elect_tick(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 		}
 		return;
 	case HA_FOLLOWER:
-		if (ha_elect_why_not(e, now) != no_why)
+		if (ha_elect_why_not(e, now) != no_why) {
+			e->prevoting = 0;
 			return;
+		}
 		ready = e->promise_until > e->boot_until ? e->promise_until :
 		    e->boot_until;
-		if (now >= ready + rank(e) * e->c.heartbeat_ms &&
-		    now >= e->stand_at)
+		if (now < ready + rank(e) * e->c.heartbeat_ms ||
+		    now < e->stand_at)
+			return;
+		/* Alone by the tiebreaker: nobody to ask. */
+		if (tiebreak(e, now)) {
+			e->prevoting = 0;
 			stand(e, now, 0, o);
+		} else if (!e->prevoting) {
+			prevote(e, now, o);
+		} else if (now >= e->prevote_sent + e->c.lease_ms / 2) {
+			e->prevoting = 0;
+			e->stand_at = now + e->c.heartbeat_ms * (2 + static_rank(e));
+			o->why = "no majority would vote: trying again later";
+		}
 		return;
 	}
+}
+
+/*
+ * Would we vote for this candidate in its next term? Answered from what
+ * we know, changing nothing: no term adopted, nothing persisted.
+ */
+static void
+on_prevote_req(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
+    struct ha_elect_out *o)
+{
+	int c = m->from, ok;
+	struct ha_elect_msg *r;
+
+	/*
+	 * Asking ourselves, with a better priority: the cluster's order
+	 * wins races between simultaneous candidates.
+	 */
+	ok = now >= e->boot_until && !(now < e->promise_until &&
+	    e->promised_to != c) && e->role != HA_LEADER &&
+	    !(e->prevoting && outranks(e, e->c.self, c)) &&
+	    m->term > e->term && is_member(e, c) &&
+	    (m->flags & HA_EF_CAN_LEAD) && (m->flags & HA_EF_HEALTHY) &&
+	    !(m->flags & HA_EF_NEEDS_REWIND) && pos_ok(e, &m->pos) &&
+	    failover_allowed(e, c);
+	if ((r = add(e, o, HA_E_VOTE, c)) == NULL)
+		return;
+	r->flags |= HA_EF_PREVOTE;
+	if (ok)
+		r->flags |= HA_EF_GRANTED;
 }
 
 static void
@@ -430,6 +523,10 @@ on_vote_req(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 	int c = m->from, handover, ok;
 	struct ha_elect_msg *r;
 
+	if (m->flags & HA_EF_PREVOTE) {
+		on_prevote_req(e, now, m, o);
+		return;
+	}
 	handover = (m->flags & HA_EF_SWITCHOVER) && e->successor == c &&
 	    e->successor_term + 1 == m->term;
 	/*
@@ -465,6 +562,32 @@ on_vote(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 		adopt(e, m->term, o);
 		return;
 	}
+	if (m->flags & HA_EF_PREVOTE) {
+		int k = ha_elect_majority(e);
+
+		if (!e->prevoting || e->role != HA_FOLLOWER)
+			return;
+		e->prevote_answers |= 1u << m->from;
+		if (m->flags & HA_EF_GRANTED)
+			e->prevotes |= 1u << m->from;
+		if (count(e->prevotes, e->c.n) >= k) {
+			e->prevoting = 0;
+			stand(e, now, 0, o);
+		} else if (count(e->prevotes, e->c.n) + e->c.n -
+		    count(e->prevote_answers, e->c.n) < k) {
+			/*
+			 * Everyone who could say yes said no: ask again
+			 * soon (asking changes nothing), the best-placed
+			 * first, so that a node that starts early keeps
+			 * its place when the others finish booting.
+			 */
+			e->prevoting = 0;
+			e->stand_at = now + e->c.heartbeat_ms / 2 *
+			    (1 + static_rank(e));
+			o->why = "no majority would vote: trying again later";
+		}
+		return;
+	}
 	if (e->role != HA_CANDIDATE || m->term != e->term ||
 	    !(m->flags & HA_EF_GRANTED))
 		return;
@@ -485,6 +608,8 @@ on_heartbeat(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 		/* Tell the stale leader about the newer term. */
 		if ((r = add(e, o, HA_E_ACK, m->from)))
 			r->seq = m->seq;
+		if (e->role == HA_LEADER)
+			o->stale_leader = 1;
 		return;
 	}
 	adopt(e, m->term, o);
@@ -497,6 +622,7 @@ on_heartbeat(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 	if (e->leader != m->from && !o->why)
 		o->why = "following a new leader";
 	e->leader = m->from;
+	e->prevoting = 0;
 	e->promise_until = now + e->c.lease_ms;
 	e->promised_to = m->from;
 	e->successor = -1;
@@ -694,6 +820,17 @@ ha_elect_next(const struct ha_elect *e, int64_t now)
 	if (e->stand_at > t)
 		t = e->stand_at;
 	return t > now ? t : now + e->c.heartbeat_ms;
+}
+
+int
+ha_elect_leader_now(const struct ha_elect *e, int64_t now)
+{
+	if (e->leader < 0)
+		return -1;
+	if (e->leader == e->c.self)
+		return ha_elect_leading(e, now) || e->role == HA_LEADER ?
+		    e->leader : -1;
+	return now < e->promise_until ? e->leader : -1;
 }
 
 int

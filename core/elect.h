@@ -46,6 +46,7 @@ enum {
 	HA_EF_GRANTED = 4,	/* vote: yes */
 	HA_EF_SWITCHOVER = 8,	/* vote request after an abdication */
 	HA_EF_NEEDS_REWIND = 16,
+	HA_EF_PREVOTE = 32,	/* vote request/answer: would you? (no term change) */
 };
 
 struct ha_elect_msg {
@@ -93,6 +94,8 @@ struct ha_elect_out {
 	int lead;			/* became leader: take the resources over */
 	int step_down;			/* stopped leading: release them now */
 	int transfer;			/* leader: hand over to transfer_to */
+	int stale_leader;		/* leader: a leader of an older term
+					 * is heard: announce the VIP again */
 	int transfer_to;		/* (-1: the best) */
 	const char *why;		/* for the log, when something changed */
 };
@@ -125,6 +128,11 @@ struct ha_elect {
 	struct ha_pos best;
 	uint32_t cands;			/* from the leader: who may take over */
 	struct ha_elect_peer peer[HA_ELECT_MAX];
+	/* pre-candidate: asking whether a majority would vote */
+	int prevoting;
+	uint32_t prevotes;
+	uint32_t prevote_answers;
+	int64_t prevote_sent;
 	/* candidate */
 	uint32_t votes;
 	int64_t vote_sent;
@@ -171,6 +179,8 @@ void ha_elect_set_failover(struct ha_elect *e, int node, int on,
 int ha_elect_successor(const struct ha_elect *e, int64_t now);
 /* When ha_elect_tick must run next (local ms). */
 int64_t ha_elect_next(const struct ha_elect *e, int64_t now);
+/* The leader as known now (heard within a lease, or us), or -1. */
+int ha_elect_leader_now(const struct ha_elect *e, int64_t now);
 /* 1 while this node leads with a valid lease. */
 int ha_elect_leading(const struct ha_elect *e, int64_t now);
 /* Majority of voters (members and witnesses). */

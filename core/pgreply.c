@@ -40,7 +40,14 @@ const char ha_pgreply_sql_standbys[] =
 
 const char ha_pgreply_sql_terminate[] =
 	"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-	" WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()";
+	" WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+	/*
+	 * Sessions of replication-only roles stay: they cannot write (and
+	 * are read-only now anyway), and one may be an old primary's
+	 * pg_rewind, which a cut would leave half done.
+	 */
+	" AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = usesysid"
+	" AND r.rolreplication AND NOT r.rolsuper)";
 
 const char *
 ha_pg_res_get(const struct ha_pg_res *r, size_t row, size_t col, size_t *len)

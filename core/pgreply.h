@@ -83,7 +83,8 @@ int ha_pgreply_identify(const struct ha_pg_res *r, uint64_t *sysid,
 int ha_pgreply_history(const struct ha_pg_res *r, uint32_t tli,
     const char **buf, size_t *len, const char **why);
 
-/* Client backends other than ours, terminated (fencing). */
+/* Client backends other than ours and those of replication-only roles,
+ * terminated (fencing). */
 extern const char ha_pgreply_sql_terminate[];
 
 /* One integer cell (a count): 0, or -1 with *why. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,13 +58,18 @@ child_fail(int err_fd, int stage)
 }
 
 static void
-child(char *const argv[], const struct ha_run_opts *o, int out, int err_fd)
+child(char *const argv[], const struct ha_run_opts *o, int out, int err_fd,
+    pid_t parent)
 {
 	sigset_t all;
 	int fd, s;
 	size_t i;
 
 	setpgid(0, 0);
+	/* A supervised daemon must not outlive its supervisor. */
+	if (o && o->die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+	    getppid() != parent))
+		_exit(127);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	for (s = 1; s < NSIG; s++)
@@ -108,6 +114,7 @@ ha_proc_start(char *const argv[], const struct ha_run_opts *o)
 	struct ha_proc *p;
 	int pipefd[2], errp[2], e[2] = { 0, 0 };
 	ssize_t n;
+	pid_t parent;
 
 	if (pipe2(pipefd, O_CLOEXEC) == -1) {
 		ha_log_errno(HA_FAILURE, "run %s: pipe", argv[0]);
@@ -125,13 +132,14 @@ ha_proc_start(char *const argv[], const struct ha_run_opts *o)
 	p->deadline = o && o->timeout_ms > 0 ? p->start + o->timeout_ms : 0;
 	p->grace = o && o->grace_ms > 0 ? o->grace_ms : 2000;
 	p->max = o && o->max_output ? o->max_output : 64 * 1024;
+	parent = getpid();
 	p->pid = fork();
 	if (p->pid == -1) {
 		ha_log_errno(HA_FAILURE, "run %s: fork", argv[0]);
 		goto fail;
 	}
 	if (p->pid == 0)
-		child(argv, o, pipefd[1], errp[1]);
+		child(argv, o, pipefd[1], errp[1], parent);
 	/* Also here, so a kill right after fork hits the group. */
 	setpgid(p->pid, p->pid);
 	close(pipefd[1]);

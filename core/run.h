@@ -22,6 +22,7 @@ struct ha_run_opts {
 	char *const *env_add;	/* extra "NAME=value", NULL-terminated */
 	const char *cwd;	/* NULL: the caller's directory */
 	int set_ids;		/* 1: run as uid/gid, with gid as only group */
+	int die_with_parent;	/* 1: SIGTERM when the caller dies */
 	uid_t uid;
 	gid_t gid;
 };

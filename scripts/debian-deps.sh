@@ -14,9 +14,9 @@ pkgs_build="make gcc libc6-dev musl-tools dpkg-dev bison flex python3
 	debian-archive-keyring xz-utils bzip2 file binutils"
 pkgs_san="clang libclang-rt-14-dev llvm"
 pkgs_check="iproute2 iputils-ping procps psmisc util-linux tcpdump strace
-	postgresql-15 kconfig-frontends-nox mandoc"
+	postgresql-15 kconfig-frontends-nox mandoc openrc"
 pkgs_demo="iproute2 iputils-ping procps util-linux postgresql-15"
-pkgs_bench="rsync iputils-arping hyperfine"
+pkgs_bench="rsync iputils-arping hyperfine nftables"
 
 set_pkgs() {
 	case $1 in

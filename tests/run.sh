@@ -26,6 +26,7 @@ done
 [ -x "$habox" ] || { echo "tests/run.sh: no habox binary at '$habox'" >&2; exit 2; }
 logs=${T_LOGS:-$top/build/test-logs}
 mkdir -p "$logs"
+export T_LOGDIR=$logs
 pass=0 fail=0 skip=0 t0=$(date +%s)
 
 # Count one program's result lines; a silent death is a failure.

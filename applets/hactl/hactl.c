@@ -112,35 +112,35 @@ static const struct ha_cmd cmds[] = {
 	  "configuration, or every error.", NULL, 0, 0, HA_CMD_CONFIG,
 	  check_config },
 	{ "demote", "", "Hand leadership away from this node (switchover).",
-	  NULL, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	  NULL, 0, 0, HA_CMD_CONFIG, hactl_demote },
 	{ "enroll-serve", "", "Serve join and renew requests and pings on "
 	  "this node's port (until hawatch serves them).", serve_opts, 0, 0,
 	  HA_CMD_CONFIG, hactl_enroll_serve },
 	{ "events", "", "Recent state changes with times and reasons.",
-	  events_opts, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	  events_opts, 0, 0, HA_CMD_CONFIG, hactl_events },
 	{ "failover", "on|off", "Allow or stop automatic failover (cluster or "
 	  "one node).", failover_opts, 1, 1, HA_CMD_CONFIG,
-	  ha_not_implemented },
+	  hactl_failover },
 	{ "force-leader", "", "Make this node leader without a majority "
 	  "(dangerous; see hactl(8)).", force_opts, 0, 0, HA_CMD_CONFIG,
 	  ha_not_implemented },
 	{ "join", "ADDR[:PORT]", "Enrol this node with the cluster at ADDR "
 	  "using a join token.", join_opts, 1, 1, HA_CMD_CONFIG, hactl_join },
 	{ "metrics", "", "Metrics in the Prometheus text format.", NULL, 0, 0,
-	  HA_CMD_CONFIG, ha_not_implemented },
+	  HA_CMD_CONFIG, hactl_metrics },
 	{ "ping", "NODE", "Handshake and HELLO with a peer; print the "
 	  "round-trip time.", ping_opts, 1, 1, HA_CMD_CONFIG, hactl_ping },
 	{ "promote", "", "Make this node the leader (switchover to it).", NULL,
-	  0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	  0, 0, HA_CMD_CONFIG, hactl_promote },
 	{ "remove-node", "NODE", "Take a node out of the cluster.", NULL, 1, 1,
 	  HA_CMD_CONFIG, ha_not_implemented },
 	{ "renew", "", "Re-issue this node's certificate through the CA "
 	  "holder.", renew_opts, 0, 0, HA_CMD_CONFIG, hactl_renew },
 	{ "status", "", "The state of every node and resource; exit 0 "
 	  "healthy, 1 degraded, 2 no daemon.", status_opts, 0, 0,
-	  HA_CMD_CONFIG, ha_not_implemented },
+	  HA_CMD_CONFIG, hactl_status },
 	{ "switchover", "", "Hand leadership to another member gracefully.",
-	  switchover_opts, 0, 0, HA_CMD_CONFIG, ha_not_implemented },
+	  switchover_opts, 0, 0, HA_CMD_CONFIG, hactl_switchover },
 	{ "token", "", "A new one-time join token (on the node that holds the "
 	  "CA key).", token_opts, 0, 0, HA_CMD_CONFIG, hactl_token },
 };

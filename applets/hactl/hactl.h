@@ -34,5 +34,12 @@ int hactl_enroll_serve(const struct ha_args *a, void *opts);
 int hactl_renew(const struct ha_args *a, void *opts);
 int hactl_cert_info(const struct ha_args *a, void *opts);
 int hactl_ping(const struct ha_args *a, void *opts);
+int hactl_status(const struct ha_args *a, void *opts);
+int hactl_switchover(const struct ha_args *a, void *opts);
+int hactl_promote(const struct ha_args *a, void *opts);
+int hactl_demote(const struct ha_args *a, void *opts);
+int hactl_failover(const struct ha_args *a, void *opts);
+int hactl_events(const struct ha_args *a, void *opts);
+int hactl_metrics(const struct ha_args *a, void *opts);
 
 #endif

@@ -380,6 +380,82 @@ rewind_failed(struct hp *h, const struct hp_target *t,
 	    "untouched");
 }
 
+/* The timeline of the source's last checkpoint (pg_control), or 0. */
+static uint32_t
+checkpoint_tli(struct ha_pg *pg, int64_t timeout_ms)
+{
+	struct ha_pg_res r;
+	const char *v;
+	uint32_t tli = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (ha_pg_exec(pg, "SELECT timeline_id FROM pg_control_checkpoint()",
+	    timeout_ms, &r) == 0 && (v = ha_pg_res_get(&r, 0, 0, NULL)) != NULL)
+		tli = (uint32_t)strtoul(v, NULL, 10);
+	ha_pg_res_free(&r);
+	return tli;
+}
+
+/*
+ * pg_rewind reads the source's timeline from its pg_control, which a
+ * just-promoted primary updates only at its first checkpoint after the
+ * promotion (spread out, so possibly minutes later); before that it sees
+ * "the same timeline" and rewinds nothing, and the standby then cannot
+ * follow. So: make sure the source has checkpointed on its new timeline,
+ * asking it to (CHECKPOINT, which the replication user may do with the
+ * pg_checkpoint role) and waiting for it. 0, or -1 (logged).
+ */
+static int
+source_checkpointed(const struct hp *h, const struct hp_target *t)
+{
+	struct ha_pg_opts o = {
+		.appname = h->node, .passfile = h->pg->passfile,
+		.timeout_ms = h->pg->timeout_ms,
+		.as_uid = h->as_user, .uid = h->uid,
+	};
+	struct ha_buf ci;
+	struct ha_pg *pg;
+	char err[512];
+	int64_t end = ha_now_ms() + (h->o->wait_ms > 0 ? h->o->wait_ms :
+	    120000);
+	uint32_t tli;
+	int asked = 0;
+
+	haprom_peer_conninfo(h, &t->p, 1, &ci);
+	o.conninfo = ci.s;
+	pg = ha_pg_connect(&o, err, sizeof(err));
+	ha_buf_free(&ci);
+	if (pg == NULL) {
+		ha_log(HA_FAILURE, "pg_rewind cannot reach %s (it must log in "
+		    "to the postgres database: %s)", t->p.label, err);
+		return -1;
+	}
+	while ((tli = checkpoint_tli(pg, h->pg->timeout_ms)) < t->tli) {
+		if (!asked) {
+			asked = 1;
+			ha_log(HA_INFO, "%s has not checkpointed since it became "
+			    "timeline %u (its pg_control says %u): asking it to",
+			    t->p.label, (unsigned)t->tli, (unsigned)tli);
+			if (ha_pg_run(pg, "CHECKPOINT", h->pg->timeout_ms) == -1)
+				ha_log(HA_WARNING, "CHECKPOINT on %s: %s: waiting "
+				    "for its own (grant pg_checkpoint to %s to "
+				    "skip the wait)", t->p.label, ha_pg_error(pg),
+				    h->pg->replication_user);
+			continue;
+		}
+		if (ha_now_ms() >= end) {
+			ha_log(HA_FAILURE, "%s has still not checkpointed on "
+			    "timeline %u: pg_rewind would see the old timeline "
+			    "and rewind nothing", t->p.label, (unsigned)t->tli);
+			ha_pg_close(pg);
+			return -1;
+		}
+		usleep(200 * 1000);
+	}
+	ha_pg_close(pg);
+	return 0;
+}
+
 static int
 do_rewind(struct hp *h, const struct hp_target *t, const char *diverged)
 {
@@ -391,6 +467,11 @@ do_rewind(struct hp *h, const struct hp_target *t, const char *diverged)
 		    "then run 'haprom demote --primary %s' again; the server "
 		    "is stopped and marked needs-rewind", h->pg->bin_dir,
 		    t->p.label);
+		return -1;
+	}
+	if (source_checkpointed(h, t) == -1) {
+		ha_log(HA_FAILURE, "the server is stopped and marked "
+		    "needs-rewind; run this command again");
 		return -1;
 	}
 	/* If we die while it runs, the data may be half rewound. */

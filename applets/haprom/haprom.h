@@ -58,6 +58,8 @@ struct hp_peer {
  * HA_EXIT_OK or the exit code to return. haprom_fini() always follows.
  */
 int haprom_init(struct hp *h, const struct ha_args *a, void *opts);
+/* The commands (one file each). */
+int haprom_handover(const struct ha_args *a, void *opts);
 void haprom_fini(struct hp *h);
 /* The lock of the commands that change the node: HA_EXIT_OK or _FAIL. */
 int haprom_lock(struct hp *h);

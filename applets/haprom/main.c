@@ -60,6 +60,12 @@ static const struct ha_opt check_opts[] = {
 	{ 0 },
 };
 
+static const struct ha_opt handover_opts[] = {
+	{ 0, "timeout", "T", "give up after T (default: [postgres] "
+	  "stop_timeout)", HA_OPT_DURATION, O(timeout_ms), 0, 0 },
+	{ 0 },
+};
+
 static const struct ha_cmd cmds[] = {
 	{ "check", "", "Health probe: connect and query within the timeout; "
 	  "exit 0 primary, 3 standby, 1 down.", check_opts, 0, 0,
@@ -69,6 +75,9 @@ static const struct ha_cmd cmds[] = {
 	  HA_CMD_CONFIG, haprom_demote },
 	{ "fence", "", "Stop writes now (read-only or fast stop, per "
 	  "[postgres] fence).", NULL, 0, 0, HA_CMD_CONFIG, haprom_fence },
+	{ "handover", "NODE", "On the fenced primary: wait until standby NODE "
+	  "has flushed all its WAL, so promoting it loses nothing.",
+	  handover_opts, 1, 1, HA_CMD_CONFIG, haprom_handover },
 	{ "promote", "", "Promote this standby and wait until it accepts a "
 	  "write.", promote_opts, 0, 0, HA_CMD_CONFIG, haprom_promote },
 	{ "rebuild", "", "Copy the primary with pg_basebackup into a new data "

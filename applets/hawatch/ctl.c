@@ -77,7 +77,8 @@ status_nodes(const struct hw *h, int64_t now, struct ha_buf *t,
 	for (i = 0; i < h->cfg->n_nodes; i++) {
 		const struct ha_cfg_node *n = &h->cfg->nodes[i];
 		const struct ha_elect_peer *p = &h->e.peer[i];
-		int me = (int)i == h->self, lead = (int)i == h->e.leader;
+		int me = (int)i == h->self, lead = (int)i ==
+		    ha_elect_leader_now(&h->e, now);
 		int64_t seen = me ? 0 : p->last_seen ? now - p->last_seen : -1;
 		uint64_t pos = me ? h->me.pos.lsn : p->pos.lsn;
 		int fo = (h->e.node_failover >> i) & 1;
@@ -117,12 +118,26 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	int64_t now = ha_now_ms();
 	int leading = ha_elect_leading(&h->e, now);
 	const char *why = ha_elect_why_not(&h->e, now);
+	int lead = ha_elect_leader_now(&h->e, now);
 	struct ha_buf *t = &r->text, *j = &r->json;
-	size_t i, up = 0;
-	char leader[80];
+	size_t i, up = 0, reach = 1;
+	char leader[80], quorum[200];
 
-	snprintf(leader, sizeof(leader), "%s", h->e.leader >= 0 ?
-	    h->cfg->nodes[h->e.leader].name : "none");
+	/* No leader and no majority within reach: say that, it is why. */
+	for (i = 0; i < h->cfg->n_nodes; i++)
+		if ((int)i != h->self && h->peer[i].up)
+			reach++;
+	if (!why && lead < 0 && reach * 2 <= h->cfg->n_nodes) {
+		snprintf(quorum, sizeof(quorum), "no majority within reach "
+		    "(%zu of %zu voters)%s", reach, h->cfg->n_nodes,
+		    h->cfg->n_nodes == 2 && !h->cfg->cluster->two_node ?
+		    "; two members and no witness: both must agree (add a "
+		    "witness, or two_node = yes with a tiebreaker)" : "");
+		why = quorum;
+	}
+
+	snprintf(leader, sizeof(leader), "%s", lead >= 0 ?
+	    h->cfg->nodes[lead].name : "none");
 	ha_buf_printf(t, "cluster %s, node %s: %s, term %llu, leader %s%s\n",
 	    h->cfg->cluster->name, h->cfg->self->name, role_of(h),
 	    (unsigned long long)h->e.term, leader, h->e.cluster_failover ? "" :
@@ -143,7 +158,7 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	json_str(j, h->cfg->self->name);
 	ha_buf_printf(j, ", \"role\": \"%s\", \"term\": %llu, \"leader\": ",
 	    role_of(h), (unsigned long long)h->e.term);
-	if (h->e.leader >= 0)
+	if (lead >= 0)
 		json_str(j, leader);
 	else
 		ha_buf_puts(j, "null");
@@ -175,7 +190,7 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 		up += alive(h, (int)i, now) || (int)i == h->self ||
 		    h->peer[i].up;
 	/* 0 healthy, 1 degraded: no leader, or a node out of reach. */
-	return h->e.leader >= 0 && up == h->cfg->n_nodes ? 0 : 1;
+	return lead >= 0 && up == h->cfg->n_nodes ? 0 : 1;
 }
 
 /* Where leadership should go: checks of the target first. */

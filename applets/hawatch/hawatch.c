@@ -133,6 +133,7 @@ void
 hw_apply(struct hw *h, struct ha_elect_out *o)
 {
 	int leading_before = h->res == R_HELD || h->res == R_TAKING;
+	const char *why;
 
 	if (o->persist && hw_persist(h) == -1) {
 		/* Without the vote on disk, sending it could vote twice. */
@@ -159,6 +160,13 @@ hw_apply(struct hw *h, struct ha_elect_out *o)
 		hw_res_release_now(h, 1);
 	}
 	(void)leading_before;
+	why = ha_elect_why_not(&h->e, ha_now_ms());
+	if (why != h->why_last && h->e.role == HA_FOLLOWER)
+		ha_log(HA_DEBUG, "may stand for election: %s", why ? why :
+		    "yes");
+	h->why_last = why;
+	if (o->stale_leader)
+		hw_res_stale_leader(h);
 	hw_res_update(h);
 	hw_reschedule(h);
 }
@@ -338,6 +346,7 @@ on_hup(struct ha_loop *l, void *arg)
 	h->e.c.drift_ppm = nc->cluster->clock_drift_ppm;
 	h->e.c.max_lag = nc->postgres ? nc->postgres->max_lag_on_failover : 0;
 	hw_checks_start(h);
+	hw_sync_reload(h, h->res == R_HELD);
 	hw_event(h, "reloaded %s", h->conf);
 }
 
@@ -406,6 +415,7 @@ start(struct hw *h)
 	if (hw_ctl_start(h) == -1)
 		return "cannot open the control socket (see the log)";
 	hw_local_start(h);
+	hw_sync_start(h);
 	if (hw_checks_start(h) == -1)
 		return "cannot start the health checks (see the log)";
 	ha_loop_signal(h->loop, SIGTERM, on_stop, h);
@@ -423,8 +433,11 @@ finish(struct hw *h)
 	int i;
 
 	hw_res_release_sync(h);
+	hw_sync_stop(h);
+	hw_res_bg_stop(h);
 	hw_checks_stop(h);
 	hw_local_stop(h);
+	hw_wd_disarm(h);
 	hw_ctl_stop(h);
 	if (h->srv)
 		hw_peers_stop(h);
@@ -449,6 +462,7 @@ run(const struct ha_args *a, void *op)
 	int rc;
 
 	memset(&h, 0, sizeof(h));
+	h.wd_fd = -1;
 	if ((rc = prepare(&h, a)) != HA_EXIT_OK) {
 		ha_cfg_free(h.cfg);
 		return rc;

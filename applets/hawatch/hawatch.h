@@ -39,6 +39,8 @@ struct hw_step {
 	char *argv[16];			/* argv[0] NULL: a shell command */
 	char *shell;
 	int64_t timeout_ms;
+	int critical;			/* failing it aborts a switchover */
+	int advisory;			/* exit 0 or 3 fine; else a warning */
 };
 
 enum hw_res { R_FREE, R_TAKING, R_HELD, R_RELEASING };
@@ -73,6 +75,11 @@ struct hw {
 	struct ha_timer *proc_timer;
 	int take_failed;
 	int64_t vip_renewed;
+	int take_waiting;
+	int64_t upstream_lost_at;	/* standby without a WAL sender */
+	int wd_fd;		/* watchdog, -1: not armed */
+	char notified[16];	/* the state notify = CMD last heard */
+	const char *why_last;	/* ha_elect_why_not, logged on change */	/* leader, waiting for a demote to end */
 	int64_t garp_at;
 	int64_t took_at, lost_at;	/* for status: when roles changed */
 	/* local state (local.c) */
@@ -108,13 +115,29 @@ void hw_event(struct hw *h, const char *fmt, ...)
 void hw_res_update(struct hw *h);
 void hw_res_release_now(struct hw *h, int graceful);
 void hw_res_release_sync(struct hw *h);
+void hw_res_bg_stop(struct hw *h);
+void hw_res_stale_leader(struct hw *h);
 void hw_res_renew(struct hw *h);
 int hw_res_remove_vips(struct hw *h);
 const char *hw_res_name(enum hw_res r);
 
 /* local.c */
+/* sync.c: hasync serve everywhere, the sync source while leading. */
+void hw_sync_start(struct hw *h);
+void hw_sync_lead(struct hw *h);
+void hw_sync_unlead(struct hw *h);
+void hw_sync_stop(struct hw *h);
+void hw_sync_reload(struct hw *h, int leading);
+
 void hw_local_start(struct hw *h);
 void hw_local_stop(struct hw *h);
+/* A haprom demote or rebuild is running: do not take over meanwhile. */
+int hw_local_busy(const struct hw *h);
+
+/* wdog.c: the watchdog, held only by a leader. */
+void hw_wd_arm(struct hw *h);
+void hw_wd_feed(struct hw *h);
+void hw_wd_disarm(struct hw *h);
 void hw_local_changed(struct hw *h);
 
 /* checks.c */

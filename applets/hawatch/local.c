@@ -18,6 +18,7 @@
 
 #define POLL_MS 1000
 #define RETRY_MS 10000
+#define UPSTREAM_GRACE_MS 15000
 
 struct child {
 	struct hw *h;
@@ -26,7 +27,7 @@ struct child {
 	void (*done)(struct hw *, struct ha_run_result *);
 };
 
-static struct child pg_status, pg_fix;
+static struct child status_job, fix_job;
 
 static int
 pg_managed(const struct hw *h)
@@ -162,6 +163,9 @@ read_status(struct hw *h, const char *text, size_t len)
 	h->me.needs_rewind = mark[0] != '\0';
 	h->rebuild = strstr(mark, "rebuild") != NULL;
 	ha_json_free(&j);
+	ha_log(HA_DEBUG, "PostgreSQL: %s, position %llu%s%s", h->pg_role,
+	    (unsigned long long)h->me.pos.lsn, mark[0] ? ", marked " : "",
+	    mark);
 	hw_local_changed(h);
 }
 
@@ -186,7 +190,7 @@ poll_cb(struct ha_loop *l, void *arg)
 
 	(void)l;
 	h->pg_timer = NULL;
-	if (pg_status.p || child_run(h, &pg_status, a,
+	if (status_job.p || child_run(h, &status_job, a,
 	    h->cfg->postgres->timeout_ms + 2000, status_done) == -1)
 		schedule_poll(h, POLL_MS);
 }
@@ -198,6 +202,7 @@ fix_done(struct hw *h, struct ha_run_result *r)
 
 	ha_run_describe(r, d, sizeof(d));
 	if (ha_run_ok(r)) {
+		ha_run_log_output(r, HA_DEBUG, "haprom");
 		hw_event(h, "PostgreSQL follows %s now", h->e.leader >= 0 ?
 		    h->cfg->nodes[h->e.leader].name : "the leader");
 		h->demote_at = 0;
@@ -208,6 +213,8 @@ fix_done(struct hw *h, struct ha_run_result *r)
 		h->demote_at = ha_now_ms() + RETRY_MS;
 	}
 	schedule_poll(h, 100);
+	if (h->take_waiting)
+		hw_res_update(h);
 }
 
 /* A follower's PostgreSQL must stream from the leader. */
@@ -220,18 +227,33 @@ follow_leader(struct hw *h)
 	const char *demote[] = { "haprom", "demote", "--primary", leader, NULL };
 	int marked_rebuild = h->rebuild;
 
-	if (pg_fix.p || h->res != R_FREE || h->e.leader < 0 ||
+	if (fix_job.p || h->res != R_FREE || h->e.leader < 0 ||
 	    h->e.leader == h->self || ha_now_ms() < h->demote_at ||
 	    !h->pg_role[0])
 		return;
 	l = &h->cfg->nodes[h->e.leader];
 	ha_fmt_addr(&l->address, leader, sizeof(leader));
 	if (strcmp(h->pg_role, "standby") == 0 && !h->me.needs_rewind &&
-	    strcmp(h->pg_upstream, leader) == 0)
+	    strcmp(h->pg_upstream, leader) == 0) {
+		h->upstream_lost_at = 0;
 		return;
+	}
+	/*
+	 * A standby whose WAL receiver is not connected right now (its
+	 * primary just died, or restarts) reconnects by itself: only one
+	 * that stays without an upstream for UPSTREAM_GRACE_MS is redone.
+	 */
+	if (strcmp(h->pg_role, "standby") == 0 && !h->me.needs_rewind &&
+	    h->pg_upstream[0] == '\0') {
+		if (h->upstream_lost_at == 0)
+			h->upstream_lost_at = ha_now_ms();
+		if (ha_now_ms() - h->upstream_lost_at < UPSTREAM_GRACE_MS)
+			return;
+	}
+	h->upstream_lost_at = 0;
 	hw_event(h, "PostgreSQL is %s%s%s: making it a standby of %s",
 	    h->pg_role, h->pg_upstream[0] ? " of " : "", h->pg_upstream, l->name);
-	if (child_run(h, &pg_fix, marked_rebuild ? rebuild : demote,
+	if (child_run(h, &fix_job, marked_rebuild ? rebuild : demote,
 	    h->cfg->postgres->stop_timeout_ms + 600000, fix_done) == -1)
 		h->demote_at = ha_now_ms() + RETRY_MS;
 }
@@ -253,18 +275,25 @@ hw_local_start(struct hw *h)
 		schedule_poll(h, 0);
 }
 
+int
+hw_local_busy(const struct hw *h)
+{
+	(void)h;
+	return fix_job.p != NULL;
+}
+
 void
 hw_local_stop(struct hw *h)
 {
-	if (pg_status.p) {
-		child_unwatch(&pg_status);
-		ha_proc_abort(pg_status.p);
-		pg_status.p = NULL;
+	if (status_job.p) {
+		child_unwatch(&status_job);
+		ha_proc_abort(status_job.p);
+		status_job.p = NULL;
 	}
-	if (pg_fix.p) {
-		child_unwatch(&pg_fix);
-		ha_proc_abort(pg_fix.p);
-		pg_fix.p = NULL;
+	if (fix_job.p) {
+		child_unwatch(&fix_job);
+		ha_proc_abort(fix_job.p);
+		fix_job.p = NULL;
 	}
 	ha_loop_cancel(h->loop, h->pg_timer);
 	h->pg_timer = NULL;

@@ -62,7 +62,25 @@ on_state(struct ha_server *s, struct ha_peer *c, int up, void *arg)
 	struct hw_peer *p = ha_peer_user(c);
 
 	(void)s;
-	if (!ha_peer_outbound(c) || p == NULL)
+	if (!ha_peer_outbound(c)) {
+		/*
+		 * A node we cannot reach just called us (it restarted):
+		 * call it back now rather than after our backoff, or it
+		 * hears nothing from us for seconds and may stand for
+		 * election in a term nobody else is in.
+		 */
+		int i = index_of(h, ha_peer_name(c));
+
+		if (!up || i < 0 || i == h->self || h->peer[i].out)
+			return;
+		p = &h->peer[i];
+		ha_loop_cancel(h->loop, p->retry);
+		p->retry = NULL;
+		p->backoff_ms = BACKOFF_MIN;
+		dial(p);
+		return;
+	}
+	if (p == NULL)
 		return;
 	if (up) {
 		p->up = 1;

@@ -84,6 +84,42 @@ applet_step(struct hw *h, const char *label, int64_t timeout_ms,
 	s->argv[n] = NULL;
 }
 
+/*
+ * Before taking a VIP: does another host answer for it (ARP probe or
+ * neighbour solicitation), waiting one heartbeat (20-200 ms)? Advisory:
+ * the old leader's kernel may still hold it for a moment, and a foreign
+ * holder is better told by a warning than left owning our clients, so
+ * the take-over goes on either way.
+ */
+static void
+probe_step(struct hw *h, const struct ha_cfg_vip *v)
+{
+	char label[160], addr[64], wait[32];
+	int64_t ms = h->cfg->cluster->heartbeat_ms;
+	struct hw_step *s;
+	int n = 0;
+
+	if (!CONFIG_HAVIP)
+		return;
+	ms = ms < 20 ? 20 : ms > 200 ? 200 : ms;
+	snprintf(label, sizeof(label), "probe VIP %s", v->name);
+	ha_fmt_addr(&v->address.addr, addr, sizeof(addr));
+	snprintf(wait, sizeof(wait), "%lldms", (long long)ms);
+	s = step_new(h, label, ms + 5000);
+	s->advisory = 1;
+	s->argv[n++] = ha_xstrdup(h->exe);
+	s->argv[n++] = ha_xstrdup("havip");
+	s->argv[n++] = ha_xstrdup("check");
+	s->argv[n++] = ha_xstrdup("--probe");
+	s->argv[n++] = ha_xstrdup("--quiet");
+	s->argv[n++] = ha_xstrdup("--timeout");
+	s->argv[n++] = ha_xstrdup(wait);
+	s->argv[n++] = ha_xstrdup(addr);
+	s->argv[n++] = ha_xstrdup("dev");
+	s->argv[n++] = ha_xstrdup(v->interface);
+	s->argv[n] = NULL;
+}
+
 static void
 shell_step(struct hw *h, const char *label, int64_t timeout_ms,
     const char *cmd)
@@ -93,11 +129,15 @@ shell_step(struct hw *h, const char *label, int64_t timeout_ms,
 	s->shell = ha_xstrdup(cmd);
 }
 
-/* The VIP's kernel lifetime: the lease plus a second, whole seconds. */
+/*
+ * The VIP's kernel lifetime: the lease in whole seconds (at least one),
+ * renewed every 200 ms while the lease holds; a frozen or killed hawatch
+ * loses the VIP about a lifetime after its last renewal.
+ */
 static long
 vip_lifetime(const struct hw *h)
 {
-	return (long)((h->cfg->cluster->lease_ms + 999) / 1000) + 1;
+	return (long)((h->cfg->cluster->lease_ms + 999) / 1000);
 }
 
 static void
@@ -116,8 +156,13 @@ plan_take(struct hw *h)
 	}
 	snprintf(life, sizeof(life), "%lds", vip_lifetime(h));
 	for (i = 0; i < c->n_vips; i++) {
+		probe_step(h, &c->vips[i]);
+		/*
+		 * One announcement here, the rest of the burst in the
+		 * background (hw_res_announce): the services must not wait.
+		 */
 		const char *a[] = { "havip", "up", c->vips[i].name, "--lifetime",
-		    life, NULL };
+		    life, "--count", "1", NULL };
 
 		snprintf(label, sizeof(label), "add VIP %s", c->vips[i].name);
 		applet_step(h, label, c->cluster->step_timeout_ms, a);
@@ -141,6 +186,8 @@ plan_release(struct hw *h, int graceful)
 	const struct ha_cfg *c = h->cfg;
 	char label[160];
 	const char *fence[] = { "haprom", "fence", NULL };
+	int to = h->hand_to >= 0 ? h->hand_to :
+	    ha_elect_successor(&h->e, ha_now_ms());
 	size_t i, k;
 
 	steps_free(h);
@@ -157,6 +204,17 @@ plan_release(struct hw *h, int graceful)
 		} else if (what == 1 && c->postgres && CONFIG_HAPROM) {
 			applet_step(h, "fence PostgreSQL",
 			    c->postgres->stop_timeout_ms + 5000, fence);
+			/* A switchover loses no committed transaction. */
+			if (graceful && to >= 0) {
+				const char *a[] = { "haprom", "handover",
+				    c->nodes[to].name, NULL };
+
+				snprintf(label, sizeof(label), "wait until %s has "
+				    "all the WAL", c->nodes[to].name);
+				applet_step(h, label, c->cluster->step_timeout_ms,
+				    a);
+				h->steps[h->n_steps - 1].critical = 1;
+			}
 		} else if (what == 2) {
 			for (i = c->n_vips; i-- > 0;) {
 				const char *a[] = { "havip", "down",
@@ -171,6 +229,186 @@ plan_release(struct hw *h, int graceful)
 }
 
 static void run_step(struct hw *h);
+
+/* Children nobody waits for (announcement bursts): reaped, logged. */
+struct bg {
+	struct hw *h;
+	struct ha_proc *p;
+	struct ha_timer *t;
+	char label[64];
+	struct bg *next;
+};
+
+static struct bg *bgs;
+
+static void announce_bg(struct hw *h, long count);
+
+static void bg_check(struct bg *b);
+
+static void
+bg_io(struct ha_loop *l, int fd, short revents, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)revents;
+	bg_check(arg);
+}
+
+static void
+bg_timer(struct ha_loop *l, void *arg)
+{
+	struct bg *b = arg;
+
+	(void)l;
+	b->t = NULL;
+	bg_check(b);
+}
+
+static void
+bg_unwatch(struct bg *b)
+{
+	int fds[2], n = ha_proc_fds(b->p, fds), i;
+
+	for (i = 0; i < n; i++)
+		ha_loop_del(b->h->loop, fds[i]);
+	ha_loop_cancel(b->h->loop, b->t);
+	b->t = NULL;
+}
+
+static void
+bg_check(struct bg *b)
+{
+	struct ha_run_result r;
+	struct bg **pp;
+	int fds[2], n, i;
+	int64_t next;
+
+	bg_unwatch(b);
+	if (!ha_proc_step(b->p, ha_now_ms())) {
+		n = ha_proc_fds(b->p, fds);
+		for (i = 0; i < n; i++)
+			ha_loop_add(b->h->loop, fds[i], POLLIN, bg_io, b);
+		if ((next = ha_proc_next(b->p)) != INT64_MAX)
+			b->t = ha_loop_at(b->h->loop, next, bg_timer, b);
+		return;
+	}
+	ha_proc_finish(b->p, &r);
+	if (!ha_run_ok(&r))
+		ha_run_log_output(&r, HA_WARNING, b->label);
+	ha_run_result_free(&r);
+	for (pp = &bgs; *pp; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	free(b);
+}
+
+static void
+bg_run_env(struct hw *h, const char *label, char *const argv[],
+    char *const *env)
+{
+	struct ha_run_opts o = { .timeout_ms = 30000, .env_add = env };
+	struct bg *b = ha_xcalloc(1, sizeof(*b));
+
+	b->h = h;
+	ha_strlcpy(b->label, label, sizeof(b->label));
+	if ((b->p = ha_proc_start(argv, &o)) == NULL) {
+		free(b);
+		return;
+	}
+	b->next = bgs;
+	bgs = b;
+	bg_check(b);
+}
+
+static void
+bg_run(struct hw *h, const char *label, char *const argv[])
+{
+	bg_run_env(h, label, argv, NULL);
+}
+
+/*
+ * notify = CMD: run in the background on every role change, as
+ * `CMD STATE TERM LEADER` (keepalived's manner: arguments appended), with
+ * HABOX_STATE, HABOX_TERM, HABOX_NODE, HABOX_LEADER and HABOX_CLUSTER in
+ * its environment. STATE: leader (resources held), follower (nothing
+ * held), releasing (handing back). Its failure is logged, nothing more.
+ */
+static void
+notify(struct hw *h, const char *state)
+{
+	const struct ha_cfg_cluster *cl = h->cfg->cluster;
+	const char *leader = h->e.leader >= 0 ?
+	    h->cfg->nodes[h->e.leader].name : "";
+	char term[24], *cmd, *env[6];
+	char *argv[] = { "/bin/sh", "-c", NULL, "notify", (char *)state, term,
+	    (char *)leader, NULL };
+	int i;
+
+	if (!cl->notify || !cl->notify[0] || strcmp(state, h->notified) == 0)
+		return;
+	ha_strlcpy(h->notified, state, sizeof(h->notified));
+	snprintf(term, sizeof(term), "%llu", (unsigned long long)h->e.term);
+	cmd = ha_xasprintf("%s \"$@\"", cl->notify);
+	argv[2] = cmd;
+	env[0] = ha_xasprintf("HABOX_STATE=%s", state);
+	env[1] = ha_xasprintf("HABOX_TERM=%s", term);
+	env[2] = ha_xasprintf("HABOX_NODE=%s", h->cfg->self->name);
+	env[3] = ha_xasprintf("HABOX_LEADER=%s", leader);
+	env[4] = ha_xasprintf("HABOX_CLUSTER=%s", cl->name);
+	env[5] = NULL;
+	ha_log(HA_DEBUG, "notify: %s (term %s)", state, term);
+	bg_run_env(h, "notify", argv, env);
+	for (i = 0; i < 5; i++)
+		free(env[i]);
+	free(cmd);
+}
+
+/* A leader of an older term is about: correct the ARP caches now. */
+void
+hw_res_stale_leader(struct hw *h)
+{
+	if (h->res != R_HELD)
+		return;
+	hw_event(h, "a leader of an older term is heard: announcing the VIP "
+	    "again");
+	announce_bg(h, h->cfg->n_vips ? h->cfg->vips[0].count : 0);
+}
+
+/* Stop the background children (at exit). */
+void
+hw_res_bg_stop(struct hw *h)
+{
+	(void)h;
+	while (bgs) {
+		struct bg *b = bgs;
+
+		bgs = b->next;
+		bg_unwatch(b);
+		ha_proc_abort(b->p);
+		free(b);
+	}
+}
+
+/* The rest of a VIP's announcement burst, or a refresh of one. */
+static void
+announce_bg(struct hw *h, long count)
+{
+	char addr[HA_ADDRSTRLEN], cnt[24], gap[32];
+	size_t i;
+
+	snprintf(cnt, sizeof(cnt), "%ld", count);
+	for (i = 0; i < h->cfg->n_vips && CONFIG_HAVIP && count > 0; i++) {
+		const struct ha_cfg_vip *v = &h->cfg->vips[i];
+		char *argv[] = { h->exe, "havip", "announce", addr, "dev",
+		    v->interface, "--count", cnt, "--interval", gap, NULL };
+
+		snprintf(gap, sizeof(gap), "%lldms", (long long)v->interval_ms);
+		ha_fmt_addr(&v->address.addr, addr, sizeof(addr));
+		bg_run(h, "announce VIP", argv);
+	}
+}
 
 static void
 unwatch(struct hw *h)
@@ -211,6 +449,8 @@ released(struct hw *h)
 
 	h->res = R_FREE;
 	h->lost_at = ha_now_ms();
+	hw_wd_disarm(h);
+	notify(h, "follower");
 	memset(&o, 0, sizeof(o));
 	if (h->take_failed) {
 		h->take_failed = 0;
@@ -239,6 +479,19 @@ step_done(struct hw *h, const struct ha_run_result *r)
 	char d[96];
 
 	ha_run_describe(r, d, sizeof(d));
+	if (s->advisory) {
+		if (r->exited && (r->code == 0 || r->code == 3)) {
+			ha_log(HA_DEBUG, "%s: nobody else answers (%lld ms)",
+			    s->label, (long long)r->elapsed_ms);
+		} else {
+			hw_event(h, "%s: another host answers for it (%s): "
+			    "taking it over anyway", s->label, d);
+			ha_run_log_output(r, HA_WARNING, s->label);
+		}
+		h->cur++;
+		run_step(h);
+		return;
+	}
 	if (ha_run_ok(r)) {
 		ha_log(HA_SUCCESS, "%s: %s (%lld ms)", h->res == R_TAKING ?
 		    "taking over" : "handing back", s->label,
@@ -254,6 +507,19 @@ step_done(struct hw *h, const struct ha_run_result *r)
 			h->take_failed = 1;
 			h->res = R_RELEASING;
 			plan_release(h, 0);
+			run_step(h);
+			return;
+		}
+		if (s->critical && h->graceful && ha_elect_leading(&h->e,
+		    ha_now_ms())) {
+			/* Not safe to hand over: take everything back. */
+			hw_event(h, "switchover aborted: %s failed; this node "
+			    "keeps leading", s->label);
+			h->graceful = 0;
+			h->hand_to = -1;
+			h->stopping = 0;
+			h->res = R_TAKING;
+			plan_take(h);
 			run_step(h);
 			return;
 		}
@@ -306,12 +572,16 @@ run_step(struct hw *h)
 
 	if (h->cur >= h->n_steps) {
 		if (h->res == R_TAKING) {
+			/* up sent one; the configured burst goes on meanwhile. */
+			announce_bg(h, h->cfg->n_vips ? h->cfg->vips[0].count - 1 : 0);
 			h->res = R_HELD;
 			h->took_at = ha_now_ms();
 			h->vip_renewed = 0;
 			h->garp_at = ha_now_ms() + h->cfg->cluster->garp_refresh_ms;
 			hw_event(h, "holding the resources (term %llu)",
 			    (unsigned long long)h->e.term);
+			notify(h, "leader");
+			hw_sync_lead(h);
 			hw_res_update(h);
 		} else {
 			released(h);
@@ -347,7 +617,10 @@ abort_step(struct hw *h)
 static void
 start_release(struct hw *h, int graceful)
 {
+	hw_sync_unlead(h);
 	abort_step(h);
+	if (strcmp(h->notified, "leader") == 0)
+		notify(h, "releasing");
 	h->res = R_RELEASING;
 	h->graceful = graceful;
 	plan_release(h, graceful);
@@ -382,6 +655,7 @@ hw_res_release_sync(struct hw *h)
 
 	if (h->res == R_FREE)
 		return;
+	hw_sync_unlead(h);
 	abort_step(h);
 	plan_release(h, 0);
 	for (i = 0; i < h->n_steps; i++) {
@@ -397,6 +671,7 @@ hw_res_release_sync(struct hw *h)
 	}
 	steps_free(h);
 	h->res = R_FREE;
+	hw_wd_disarm(h);
 	hw_event(h, "released everything before exiting");
 }
 
@@ -453,29 +728,6 @@ hw_res_renew(struct hw *h)
 #endif
 }
 
-/* Re-announce the VIPs (periodically, and when a stale leader shows). */
-static void
-announce(struct hw *h)
-{
-	struct ha_run_opts o = { .timeout_ms = 5000 };
-	struct ha_run_result r;
-	char addr[HA_ADDRSTRLEN];
-	size_t i;
-
-	for (i = 0; i < h->cfg->n_vips && CONFIG_HAVIP; i++) {
-		const struct ha_cfg_vip *v = &h->cfg->vips[i];
-		char *argv[] = { h->exe, "havip", "announce", addr, "dev",
-		    v->interface, "--count", "1", NULL };
-
-		ha_fmt_addr(&v->address.addr, addr, sizeof(addr));
-		if (ha_run(argv, &o, &r) == 0) {
-			if (!ha_run_ok(&r))
-				ha_run_log_output(&r, HA_WARNING, "announce VIP");
-			ha_run_result_free(&r);
-		}
-	}
-}
-
 void
 hw_res_update(struct hw *h)
 {
@@ -486,6 +738,21 @@ hw_res_update(struct hw *h)
 	case R_FREE:
 		if (leading && !h->stopping && h->cfg->self->role ==
 		    HA_ROLE_MEMBER) {
+			/*
+			 * Half way through making PostgreSQL a standby:
+			 * let haprom finish (it holds the lock), then take
+			 * over; fix_done calls us again.
+			 */
+			if (hw_local_busy(h)) {
+				if (!h->take_waiting)
+					hw_event(h, "leader, but PostgreSQL is being "
+					    "made a standby: taking over when "
+					    "that is done");
+				h->take_waiting = 1;
+				return;
+			}
+			h->take_waiting = 0;
+			hw_wd_arm(h);
 			h->res = R_TAKING;
 			plan_take(h);
 			run_step(h);
@@ -494,6 +761,8 @@ hw_res_update(struct hw *h)
 	case R_TAKING:
 		if (!leading)
 			start_release(h, 0);
+		else
+			hw_wd_feed(h);
 		return;
 	case R_HELD:
 		if (!leading) {
@@ -502,12 +771,13 @@ hw_res_update(struct hw *h)
 			start_release(h, 0);
 			return;
 		}
-		if (now - h->vip_renewed >= 500) {
+		if (now - h->vip_renewed >= 200) {
 			hw_res_renew(h);
+			hw_wd_feed(h);
 			h->vip_renewed = now;
 		}
 		if (h->cfg->cluster->garp_refresh_ms && now >= h->garp_at) {
-			announce(h);
+			announce_bg(h, 1);
 			h->garp_at = now + h->cfg->cluster->garp_refresh_ms;
 		}
 		return;

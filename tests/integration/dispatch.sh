@@ -60,9 +60,3 @@ t_case "a bad duration, exit 2" --exit 2 \
 	--err-has "hactl: --ttl 5: a duration needs a unit" \
 	-- "$HABOX" hactl bootstrap --ttl 5
 
-# Not written yet: dispatch and parsing are real, the work is not.
-if t_has_applet hawatch; then
-	t_case "not implemented yet: exit 1" --exit 1 \
-		--err-has "hawatch: [FAILURE] hawatch: not implemented yet" \
-		-- "$HABOX" hawatch -f
-fi

@@ -208,10 +208,20 @@ sleeping() {
 	[ "$(pg_sql b "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")" = 1 ]
 }
 t_ok "a client session on the primary" t_wait 10 sleeping
+# A replication-only role's session (an old primary's pg_rewind, say).
+pg_as "$PG_BIN/psql" -XAtq -h 127.0.0.1 -p "$(pg_port b)" -U replicator \
+	-d postgres -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
+rsess=$!
+T_PIDS+=("$rsess")
+rsleeping() {
+	[ "$(pg_sql b "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'")" = 1 ]
+}
+t_ok "and a session of the replication user" t_wait 10 rsleeping
 t_case "fence a primary: read-only, clients out" \
 	--err-has "[SUCCESS] fenced: the server is read-only" \
 	--err-has "1 client session was terminated" -- hp fence -c "$B"
 t_ok "  the client's session ended" t_wait 10 sh -c "! kill -0 $client"
+t_ok "  the replication user's session goes on (it cannot write)" rsleeping
 t_case "  writes are refused" --exit 1 --err-has "read-only transaction" \
 	-- pg_sql b "INSERT INTO t VALUES (8, 'b-fenced')"
 t_case "  status says so" --out-has "read-only:   yes (fenced)" -- hp status -c "$B"

@@ -11,7 +11,8 @@
 # every server the test started, by PID, even a SIGSTOPped one; the files
 # go with $T_TMP.
 #
-#   pg_require                 skip the suite when PostgreSQL 15 is missing
+#   pg_require                 skip the suite when PostgreSQL 15 or haprom
+#                              (CONFIG_HAPROM=n) is missing
 #   pg_init NAME               initdb a new primary and start it
 #   pg_standby NAME PRIMARY    pg_basebackup -R from PRIMARY, start, wait
 #   pg_start NAME / pg_stop NAME [MODE]
@@ -19,6 +20,9 @@
 #   pg_port NAME / pg_sock NAME / pg_data NAME / pg_pid NAME
 #   pg_streaming NAME          0 when NAME's WAL receiver streams
 #   pg_haprom_conf NAME FILE [LINE...]   a habox.conf for node NAME
+#   pg_in_ns NAME HOST         NAME's server runs in tests/lib/netns.sh host
+#                              HOST's namespace, on port 5432 of every
+#                              address there (call before pg_init/standby)
 #
 # Roles: replicator (LOGIN REPLICATION, and the grants pg_rewind needs);
 # pg_hba trusts local connections and 127.0.0.1.
@@ -26,7 +30,26 @@
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_ROOT=${PG_ROOT:-$T_TMP/pg}
 declare -A PG_PORTS=()
+declare -A PG_HOST=()
 PG_NODES=()
+
+pg_in_ns() { PG_HOST[$1]=$2; }
+
+# Run a command where node NAME's server lives.
+pg_where() {
+	local n=$1
+	shift
+	if [ -n "${PG_HOST[$n]:-}" ]; then
+		ip netns exec "$(topo_ns "${PG_HOST[$n]}")" "$@"
+	else
+		"$@"
+	fi
+}
+
+# The address other nodes reach NAME's server at.
+pg_addr() {
+	if [ -n "${PG_HOST[$1]:-}" ]; then topo_ip "${PG_HOST[$1]}"; else echo 127.0.0.1; fi
+}
 
 pg_require() {
 	local b
@@ -37,6 +60,10 @@ pg_require() {
 		fi
 	done
 	[ "$(id -u)" = 0 ] || { t_skip "all" "needs root"; exit 0; }
+	if ! "$HABOX" --list 2>/dev/null | grep -qx haprom; then
+		t_skip "all" "this habox is built without haprom (CONFIG_HAPROM=n)"
+		exit 0
+	fi
 }
 
 pg_as() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
@@ -68,7 +95,7 @@ data_directory = '$d/data'
 hba_file = '$d/conf/pg_hba.conf'
 ident_file = '$d/conf/pg_ident.conf'
 port = ${PG_PORTS[$n]}
-listen_addresses = '127.0.0.1'
+listen_addresses = '$(if [ -n "${PG_HOST[$n]:-}" ]; then echo '*'; else echo 127.0.0.1; fi)'
 unix_socket_directories = '$d/sock'
 cluster_name = '$n'
 wal_level = replica
@@ -90,6 +117,8 @@ local all all trust
 local replication all trust
 host all all 127.0.0.1/32 trust
 host replication all 127.0.0.1/32 trust
+host all all 10.0.0.0/24 trust
+host replication all 10.0.0.0/24 trust
 EOF
 	: >"$d/conf/pg_ident.conf"
 	chown -R postgres:postgres "$d"
@@ -122,14 +151,19 @@ pg_setup_root() {
 
 pg_add_node() {
 	pg_setup_root
-	PG_PORTS[$1]=$(pg_free_port) || return 1
+	if [ -n "${PG_HOST[$1]:-}" ]; then
+		PG_PORTS[$1]=5432
+	else
+		PG_PORTS[$1]=$(pg_free_port) || return 1
+	fi
 	PG_NODES+=("$1")
 	mkdir -p "$PG_ROOT/$1"
 	chown postgres:postgres "$PG_ROOT/$1"
 }
 
 pg_start() {
-	pg_as "$PG_BIN/pg_ctl" start -D "$PG_ROOT/$1/conf" -w -t 60 \
+	pg_where "$1" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/pg_ctl" start -D "$PG_ROOT/$1/conf" -w -t 60 \
 		-l "$PG_ROOT/$1/server.log" >"$PG_ROOT/$1/pg_ctl.out" 2>&1 || {
 		echo "pg_start $1 failed:" >&2
 		tail -n 20 "$PG_ROOT/$1/server.log" >&2
@@ -143,7 +177,8 @@ pg_stop() {
 }
 
 pg_sql() {
-	pg_as "$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -h "$(pg_sock "$1")" \
+	timeout 60 setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -h "$(pg_sock "$1")" \
 		-p "$(pg_port "$1")" -U postgres -d postgres -c "$2"
 }
 
@@ -158,6 +193,7 @@ pg_init() {
 	pg_write_conf "$n"
 	pg_start "$n" || return 1
 	pg_sql "$n" "CREATE ROLE replicator LOGIN REPLICATION;
+		GRANT pg_checkpoint TO replicator;
 		GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO replicator;
 		GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO replicator;
 		GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text) TO replicator;
@@ -172,14 +208,15 @@ pg_streaming() {
 pg_standby() {
 	local n=$1 p=$2
 	pg_add_node "$n" || return 1
-	pg_as "$PG_BIN/pg_basebackup" -D "$PG_ROOT/$n/data" -h 127.0.0.1 \
+	pg_where "$n" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/pg_basebackup" -D "$PG_ROOT/$n/data" -h "$(pg_addr "$p")" \
 		-p "$(pg_port "$p")" -U replicator -X stream -c fast -R \
 		>"$PG_ROOT/$n/basebackup.out" 2>&1 || {
 		cat "$PG_ROOT/$n/basebackup.out" >&2
 		return 1
 	}
 	# The last setting wins: name the standby after its node.
-	echo "primary_conninfo = 'host=127.0.0.1 port=$(pg_port "$p") user=replicator application_name=$n'" \
+	echo "primary_conninfo = 'host=$(pg_addr "$p") port=$(pg_port "$p") user=replicator application_name=$n'" \
 		>>"$PG_ROOT/$n/data/postgresql.auto.conf"
 	pg_write_conf "$n"
 	pg_start "$n" && t_wait 30 pg_streaming "$n"

@@ -23,9 +23,13 @@ T_ID=$(printf '%x%04x' $$ $((RANDOM % 65536)))
 T_TMP=$(mktemp -d "/tmp/habox-$T_SUITE.XXXXXX")
 T_DEFER=()
 T_PIDS=()
+T_KEEP=()
 T_N=0
 
 t_defer() { T_DEFER+=("$*"); }
+# t_keep NAME FILE: copy FILE to the logs dir (T_LOGDIR) as SUITE-NAME at
+# exit, so that daemons' logs outlive the temp dir for a post-mortem.
+t_keep() { T_KEEP+=("$1" "$2"); }
 
 t_bg() { # t_bg CMD... ; sets T_LASTPID
 	"$@" &
@@ -40,6 +44,11 @@ t_exit() {
 	for ((i = ${#T_DEFER[@]} - 1; i >= 0; i--)); do
 		eval "${T_DEFER[$i]}" >/dev/null 2>&1
 	done
+	if [ -n "${T_LOGDIR:-}" ]; then
+		for ((i = 0; i < ${#T_KEEP[@]}; i += 2)); do
+			cp "${T_KEEP[$((i + 1))]}" "$T_LOGDIR/$T_SUITE-${T_KEEP[$i]}" 2>/dev/null
+		done
+	fi
 	rm -rf "$T_TMP"
 }
 trap t_exit EXIT

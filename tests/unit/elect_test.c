@@ -191,7 +191,8 @@ apply(struct sim *s, int i, struct ha_elect_out *o)
 	if (o->lead)
 		st.leases++;
 	for (k = 0; k < o->n_send; k++)
-		if (o->send[k].kind == HA_E_VOTE_REQ) {
+		if (o->send[k].kind == HA_E_VOTE_REQ &&
+		    !(o->send[k].flags & HA_EF_PREVOTE)) {
 			st.elections++;
 			break;
 		}
@@ -199,7 +200,7 @@ apply(struct sim *s, int i, struct ha_elect_out *o)
 		const struct ha_elect_msg *m = &o->send[k];
 
 		if (m->kind == HA_E_VOTE && (m->flags & HA_EF_GRANTED) &&
-		    m->term < 256) {
+		    !(m->flags & HA_EF_PREVOTE) && m->term < 256) {
 			uint64_t *v = &s->voted[i][m->term];
 
 			if (*v && *v != (uint64_t)m->to + 1)
@@ -210,7 +211,8 @@ apply(struct sim *s, int i, struct ha_elect_out *o)
 	}
 	/* A crash right after voting, back soon: does it remember? */
 	for (k = 0; k < o->n_send; k++)
-		if (o->send[k].kind == HA_E_VOTE && s->torn &&
+		if (o->send[k].kind == HA_E_VOTE &&
+		    !(o->send[k].flags & HA_EF_PREVOTE) && s->torn &&
 		    rnd(s) % 100 < 5) {
 			say(s, i, "crashes after voting", 0, 0);
 			crash(s, i);
@@ -584,6 +586,52 @@ TEST(failover_when_the_leader_dies)
 	CHECK(!sc.fail);
 }
 
+/*
+ * A node that cannot hear the leader (restarted behind a slow dialler,
+ * or one direction of a link down) but reaches everyone: it must not
+ * raise the term and depose the live leader. Raft without pre-vote
+ * does: the leader learns the newer term from the deaf node's answer.
+ */
+TEST(a_node_that_cannot_hear_the_leader_does_not_depose_it)
+{
+	uint64_t term;
+
+	sc_start(3, 0);
+	CHECK(sc_until_leads(0, 3000) > 0);
+	sc_run(500);
+	term = sc.node[0].e.term;
+	sc.cut[0][2] = 1;
+	sc_run(5000);
+	CHECK(leader(&sc) == 0);
+	CHECK(sc.node[0].e.term == term);
+	CHECK(sc.node[1].e.term == term);
+	CHECK(sc.node[2].e.role == HA_FOLLOWER);
+	/* Heard again: it follows, and the leader keeps its term. */
+	sc.cut[0][2] = 0;
+	sc_run(1000);
+	CHECK(sc.node[2].e.leader == 0);
+	CHECK(leader(&sc) == 0 && sc.node[0].e.term == term);
+	CHECK(!sc.fail);
+}
+
+/*
+ * The best member starts first, the others a moment later: while they
+ * boot they say no to it, and they must not win the race that follows
+ * (priority decides, not who finished booting first).
+ */
+TEST(priority_wins_a_staggered_start)
+{
+	int i;
+
+	for (i = 200; i <= 600; i += 100) {
+		sc_start(3, 0);
+		sc.node[1].up = sc.node[2].up = 0;
+		sc.node[1].down_until = sc.node[2].down_until = i * US;
+		CHECK(sc_until_leads(0, 6000) > 0);
+		CHECK(!sc.fail);
+	}
+}
+
 static void
 off(struct ha_elect *e, int64_t now, int node, struct ha_elect_out *o)
 {
@@ -784,6 +832,8 @@ main(void)
 	}
 	RUN(first_leader_is_the_highest_priority);
 	RUN(failover_when_the_leader_dies);
+	RUN(a_node_that_cannot_hear_the_leader_does_not_depose_it);
+	RUN(priority_wins_a_staggered_start);
 	RUN(failover_off_moves_nothing);
 	RUN(node_failover_off);
 	RUN(switchover_is_quick_and_works_with_failover_off);
