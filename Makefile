@@ -80,6 +80,8 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
 CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/flist.c)
 # libpq only with haprom (tests/integration/build.sh checks it).
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),core/pg.c)
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/delta.c core/delta_make.c \
+        core/delta_apply.c core/sha256.c core/zio.c)
 CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
         core/neigh.c core/announce.c)
 APPLETS := applets/main.c \
