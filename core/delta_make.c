@@ -338,7 +338,9 @@ ha_delta_make(int fd, uint64_t size, const struct ha_delta_sig *sig,
 	m->out = out;
 	m->arg = arg;
 	m->why = why;
-	m->cap = HA_DELTA_LIT_MAX + (sig ? sig->block_len : 0) + READ_CHUNK;
+	/* Reads need no more room than the file (no mmap per small file). */
+	m->cap = HA_DELTA_LIT_MAX + (sig ? sig->block_len : 0) +
+	    (size < READ_CHUNK ? (size_t)size + 4096 : READ_CHUNK);
 	m->buf = ha_xmalloc(m->cap);
 	ha_sha256_init(&m->sha);
 	memcpy(hdr, OPS_MAGIC, 4);
