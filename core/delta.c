@@ -161,21 +161,39 @@ out:
  */
 #define CHAIN_MAX 64
 
+static uint32_t
+pow2_at_least(uint64_t want, uint32_t min, uint32_t max)
+{
+	uint32_t size = min;
+
+	while (size < want && size < max)
+		size <<= 1;
+	return size;
+}
+
+/*
+ * The filter is a bitmap of about 32 bits per block, small enough to
+ * stay in cache: the matcher tests it at every byte of the target and
+ * only looks at the (larger) hash table on the rare hits.
+ */
 static void
 index_blocks(struct ha_delta_sig *s)
 {
-	uint64_t want = s->nblocks * 2, i;
-	uint32_t size = 16;
+	uint32_t size = pow2_at_least(s->nblocks * 2, 16, 1u << 30);
+	uint32_t bits = pow2_at_least(s->nblocks * 32, 64, 1u << 28);
+	uint64_t i;
 
-	while (size < want && size < (1u << 30))
-		size <<= 1;
 	s->mask = size - 1;
 	s->heads = ha_xcalloc(size, sizeof(*s->heads));
+	s->fmask = bits - 1;
+	s->filter = ha_xcalloc(bits / 64, sizeof(*s->filter));
 	for (i = 0; i < s->nblocks; i++) {
 		struct sig_block *b = &s->blocks[i];
 		uint32_t *slot = &s->heads[b->weak & s->mask], j;
+		uint32_t f = b->weak & s->fmask;
 		unsigned depth = 0;
 
+		s->filter[f >> 6] |= (uint64_t)1 << (f & 63);
 		for (j = *slot; j; j = s->blocks[j - 1].next, depth++) {
 			const struct sig_block *o = &s->blocks[j - 1];
 
@@ -249,6 +267,7 @@ ha_delta_sig_free(struct ha_delta_sig *s)
 	if (s == NULL)
 		return;
 	free(s->heads);
+	free(s->filter);
 	free(s->blocks);
 	free(s);
 }

@@ -49,6 +49,8 @@ struct ha_delta_sig {
 	uint32_t last_len;	/* length of the last block (<= block_len) */
 	uint32_t mask;		/* hash table size - 1 */
 	uint32_t *heads;	/* weak & mask -> first block index + 1 */
+	uint32_t fmask;		/* filter size in bits - 1 */
+	uint64_t *filter;	/* bit weak & fmask: some block has it */
 	struct sig_block *blocks;
 };
 
@@ -82,6 +84,15 @@ weak_sums(const uint8_t *p, size_t n, uint32_t *pa, uint32_t *pb)
 	}
 	*pa = a;
 	*pb = b;
+}
+
+/* 1 when some basis block may have weak sum w (no false negatives). */
+static inline int
+filter_hit(const struct ha_delta_sig *s, uint32_t w)
+{
+	uint32_t i = w & s->fmask;
+
+	return (int)(s->filter[i >> 6] >> (i & 63) & 1);
 }
 
 /* The truncated strong hash of one block. */

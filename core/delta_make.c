@@ -250,12 +250,19 @@ tail(struct mk *m, uint64_t p)
 	return matched(m, p, (uint32_t)last, s->last_len);
 }
 
+/*
+ * Between matches the window slides one byte at a time. The inner loop
+ * rolls over the bytes already read, testing only the in-cache filter,
+ * and leaves for the full lookup (find) on a filter hit, at the end of
+ * what was read, or when the pending literal reaches HA_DELTA_LIT_MAX.
+ */
 static int
 search(struct mk *m)
 {
 	const struct ha_delta_sig *s = m->sig;
-	uint32_t blen = s->block_len, a = 0, b = 0;
-	uint64_t p = 0;
+	uint32_t blen = s->block_len, a = 0, b = 0, w;
+	uint64_t p = 0, stop, k, kmax;
+	const uint8_t *q;
 	int fresh = 1;
 	int64_t idx;
 
@@ -265,24 +272,35 @@ search(struct mk *m)
 		if (fresh)
 			weak_sums(at(m, p), blen, &a, &b);
 		fresh = 0;
-		if ((idx = find(m, weak_mix(a, b), at(m, p))) >= 0) {
+		w = weak_mix(a, b);
+		if (filter_hit(s, w) && (idx = find(m, w, at(m, p))) >= 0) {
 			if (matched(m, p, (uint32_t)idx, blen) == -1)
 				return -1;
 			p += blen;
 			fresh = 1;
 			continue;
 		}
-		if (p + blen < m->size) {
-			uint8_t out, in;
+		if (p + blen == m->size) {
+			p++;
+			break;
+		}
+		if (need(m, p + blen + 1) == -1)
+			return -1;
+		/* p + 1 <= stop: p + blen < read_off, size; literal < max. */
+		stop = m->read_off - blen;
+		if (stop > m->lit_start + HA_DELTA_LIT_MAX)
+			stop = m->lit_start + HA_DELTA_LIT_MAX;
+		q = at(m, p);
+		kmax = stop - p;
+		for (k = 0;;) {
+			uint8_t out = q[k], in = q[k + blen];
 
-			if (need(m, p + blen + 1) == -1)
-				return -1;
-			out = *at(m, p);
-			in = *at(m, p + blen);
 			a += (uint32_t)in - out;
 			b += a - blen * (uint32_t)out;
+			if (++k == kmax || filter_hit(s, weak_mix(a, b)))
+				break;
 		}
-		p++;
+		p += k;
 		if (p - m->lit_start >= HA_DELTA_LIT_MAX &&
 		    flush_literal(m, p) == -1)
 			return -1;
