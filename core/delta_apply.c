@@ -123,19 +123,22 @@ static int
 copy(struct ha_delta_apply *a, uint32_t first, uint32_t count,
     const char **why)
 {
-	uint64_t off, end;
+	uint64_t off, span, end;
 
 	if (count == 0)
 		return fail(a, why, "delta COPY of zero blocks");
 	if (a->nblocks == 0)
 		return fail(a, why, "delta COPY without a basis");
-	/* Both below 2^32 and blen below 2^18: no overflow in u64. */
 	if ((uint64_t)first + count > a->nblocks)
 		return fail(a, why, "delta COPY past the end of the basis");
+	/*
+	 * first, count < 2^32 and blen <= 2^17: both products fit in 64
+	 * bits, and off < basis_size since first < nblocks; the last block
+	 * may be short.
+	 */
 	off = (uint64_t)first * a->blen;
-	end = ((uint64_t)first + count) * a->blen;
-	if (end > a->basis_size)
-		end = a->basis_size;
+	span = (uint64_t)count * a->blen;
+	end = a->basis_size - off < span ? a->basis_size : off + span;
 	if (end - off > a->target_size - a->written)
 		return fail(a, why, "delta output longer than announced");
 	while (off < end) {

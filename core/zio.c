@@ -205,7 +205,9 @@ ha_zio_pack(struct ha_zio *z, const void *data, size_t n, struct ha_buf *out,
 		ha_buf_add(out, p, n);
 		z->st.stored_chunks++;
 		z->st.out += HDR + n;
-		z->stale = 1;
+		/* The deflater's window lacks these bytes (see the top). */
+		if (n > 0)
+			z->stale = 1;
 	}
 	z->st.in += n;
 	if (z->level > 0)

@@ -305,6 +305,99 @@ TEST(one_byte_in_10mb)
 	free(b);
 }
 
+/* Identical files give one COPY run, zeros (all blocks alike) too. */
+TEST(runs_coalesce)
+{
+	size_t n = 1 << 20, dlen = 0;
+	uint8_t *a = ha_xcalloc(1, n);
+	struct ha_delta_stats st;
+
+	CHECK(roundtrip(a, n, 1, a, n, &st, &dlen));
+	CHECK(dlen == OPS_HDR_LEN + 9 + 33);
+	fill(a, n);
+	CHECK(roundtrip(a, n, 1, a, n, &st, &dlen));
+	CHECK(dlen == OPS_HDR_LEN + 9 + 33);
+	/* Zeros inside random data still come back in order. */
+	memset(a + n / 4, 0, n / 2);
+	CHECK(roundtrip(a, n, 1, a, n, &st, &dlen));
+	CHECK(dlen == OPS_HDR_LEN + 9 + 33);
+	free(a);
+}
+
+/*
+ * A hostile signature: every block with the same weak sum and different
+ * strong sums (chains capped), or with garbage sums. The matcher must
+ * stay correct (the result is still the target) and not crawl.
+ */
+TEST(hostile_signature)
+{
+	size_t n = 400000, i, bl, nb;
+	uint8_t *a = ha_xmalloc(n), *out = NULL, sha[HA_DELTA_SHA_LEN];
+	struct ha_buf sig = { 0 }, d = { 0 };
+	struct ha_delta_sig *s;
+	const char *why = NULL;
+	size_t on;
+	int fd, round;
+
+	fill(a, n);
+	fd = tmpfd(a, n);
+	CHECK(ha_delta_sig_make(fd, n, &sig, &why) == 0);
+	bl = get32((uint8_t *)sig.s + 8);
+	nb = (n + bl - 1) / bl;
+	for (round = 0; round < 2; round++) {
+		size_t ent = (sig.len - SIG_HDR_LEN) / nb;
+
+		for (i = 0; i < nb; i++) {
+			uint8_t *e = (uint8_t *)sig.s + SIG_HDR_LEN + i * ent;
+
+			if (round == 0)
+				e[4] ^= (uint8_t)i;	/* strong differs */
+			else
+				put32(e, get32((uint8_t *)sig.s + SIG_HDR_LEN));
+		}
+		s = ha_delta_sig_load((uint8_t *)sig.s, sig.len, &why);
+		CHECK(s != NULL);
+		d.len = 0;
+		CHECK(ha_delta_make(fd, n, s, collect, &d, sha, NULL, &why) ==
+		    0);
+		CHECK(apply(a, n, 1, (uint8_t *)d.s, d.len, &out, &on, &why) ==
+		    1);
+		CHECK(on == n && memcmp(out, a, n) == 0);
+		free(out);
+		ha_delta_sig_free(s);
+	}
+	close(fd);
+	free(a);
+	ha_buf_free(&sig);
+	ha_buf_free(&d);
+}
+
+/* A basis shorter than the size the caller gave is an error, not junk. */
+TEST(basis_short)
+{
+	size_t an = 20000;
+	uint8_t *a = ha_xmalloc(an), *b = ha_xmalloc(an);
+	struct ha_buf d = { 0 };
+	struct ha_delta_stats st;
+	struct ha_delta_apply *ap;
+	const char *why = NULL;
+	int bfd, ofd;
+
+	fill(a, an);
+	CHECK(make_delta(a, an, 1, a, an, &d, &st) == 0);
+	bfd = tmpfd(a, an / 2);
+	ofd = tmpfd(NULL, 0);
+	ap = ha_delta_apply_new(bfd, an, ofd);
+	CHECK(ha_delta_apply_feed(ap, d.s, d.len, &why) == -1);
+	CHECK(why && strstr(why, "basis shorter"));
+	ha_delta_apply_free(ap);
+	close(bfd);
+	close(ofd);
+	free(a);
+	free(b);
+	ha_buf_free(&d);
+}
+
 /* A valid stream for the corruption tests: copies and literals. */
 static void
 sample(uint8_t *a, size_t an, uint8_t *b, size_t *bn, struct ha_buf *d)
@@ -505,6 +598,9 @@ main(void)
 	RUN(block_boundaries);
 	RUN(random_pairs);
 	RUN(one_byte_in_10mb);
+	RUN(runs_coalesce);
+	RUN(hostile_signature);
+	RUN(basis_short);
 	RUN(corrupt_streams);
 	RUN(refuses_after_end);
 	RUN(corrupt_signatures);
