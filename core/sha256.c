@@ -70,26 +70,53 @@ blocks_c(uint32_t h[8], const uint8_t *p, size_t nblk)
  * sha256rnds2 does two rounds and returns the new ABEF, and the old ABEF
  * is then the new CDGH, so the two vectors swap roles every two rounds.
  * The message schedule is four words at a time with msg1/msg2.
+ *
+ * nh states (1 or 2) hash the same data: the schedule is shared and the
+ * rounds of the two interleave, which hides the latency of sha256rnds2
+ * (delta hashes a block and the whole file over the same bytes).
  */
 __attribute__((target("sha,sse4.1,ssse3")))
+static inline void
+load_state(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
+{
+	__m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);	/* DCBA */
+	__m128i st1 = _mm_loadu_si128((const __m128i *)&h[4]);	/* HGFE */
+
+	tmp = _mm_shuffle_epi32(tmp, 0xb1);			/* CDAB */
+	st1 = _mm_shuffle_epi32(st1, 0x1b);			/* EFGH */
+	*abef = _mm_alignr_epi8(tmp, st1, 8);			/* ABEF */
+	*cdgh = _mm_blend_epi16(st1, tmp, 0xf0);		/* CDGH */
+}
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static inline void
+store_state(uint32_t h[8], __m128i st0, __m128i st1)
+{
+	__m128i tmp = _mm_shuffle_epi32(st0, 0x1b);		/* FEBA */
+
+	st1 = _mm_shuffle_epi32(st1, 0xb1);			/* DCHG */
+	st0 = _mm_blend_epi16(tmp, st1, 0xf0);			/* DCBA */
+	st1 = _mm_alignr_epi8(st1, tmp, 8);			/* HGFE */
+	_mm_storeu_si128((__m128i *)&h[0], st0);
+	_mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+__attribute__((target("sha,sse4.1,ssse3")))
 static void
-blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
+blocks_ni_n(uint32_t *h1, uint32_t *h2, const uint8_t *p, size_t nblk)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
 	    0x0405060700010203ULL);
-	__m128i st0, st1, tmp, save0, save1, msg, w[4];
+	__m128i a0, a1, b0, b1, sa0, sa1, sb0, sb1, msg, w[4];
 	int i;
 
-	tmp = _mm_loadu_si128((const __m128i *)&h[0]);		/* DCBA */
-	st1 = _mm_loadu_si128((const __m128i *)&h[4]);		/* HGFE */
-	tmp = _mm_shuffle_epi32(tmp, 0xb1);			/* CDAB */
-	st1 = _mm_shuffle_epi32(st1, 0x1b);			/* EFGH */
-	st0 = _mm_alignr_epi8(tmp, st1, 8);			/* ABEF */
-	st1 = _mm_blend_epi16(st1, tmp, 0xf0);			/* CDGH */
-
+	load_state(h1, &a0, &a1);
+	if (h2)
+		load_state(h2, &b0, &b1);
+	else
+		b0 = b1 = _mm_setzero_si128();
 	for (; nblk > 0; nblk--, p += 64) {
-		save0 = st0;
-		save1 = st1;
+		sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
 		for (i = 0; i < 16; i++) {
 			__m128i *cur = &w[i & 3];
 
@@ -103,20 +130,34 @@ blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
 				    w[(i + 2) & 3], 4)), w[(i + 3) & 3]);
 			msg = _mm_add_epi32(*cur,
 			    _mm_loadu_si128((const __m128i *)&K[4 * i]));
-			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+			a1 = _mm_sha256rnds2_epu32(a1, a0, msg);
+			if (h2)
+				b1 = _mm_sha256rnds2_epu32(b1, b0, msg);
 			msg = _mm_shuffle_epi32(msg, 0x0e);
-			st0 = _mm_sha256rnds2_epu32(st0, st1, msg);
+			a0 = _mm_sha256rnds2_epu32(a0, a1, msg);
+			if (h2)
+				b0 = _mm_sha256rnds2_epu32(b0, b1, msg);
 		}
-		st0 = _mm_add_epi32(st0, save0);
-		st1 = _mm_add_epi32(st1, save1);
+		a0 = _mm_add_epi32(a0, sa0);
+		a1 = _mm_add_epi32(a1, sa1);
+		b0 = _mm_add_epi32(b0, sb0);
+		b1 = _mm_add_epi32(b1, sb1);
 	}
+	store_state(h1, a0, a1);
+	if (h2)
+		store_state(h2, b0, b1);
+}
 
-	tmp = _mm_shuffle_epi32(st0, 0x1b);			/* FEBA */
-	st1 = _mm_shuffle_epi32(st1, 0xb1);			/* DCHG */
-	st0 = _mm_blend_epi16(tmp, st1, 0xf0);			/* DCBA */
-	st1 = _mm_alignr_epi8(st1, tmp, 8);			/* HGFE */
-	_mm_storeu_si128((__m128i *)&h[0], st0);
-	_mm_storeu_si128((__m128i *)&h[4], st1);
+static void
+blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
+{
+	blocks_ni_n(h, NULL, p, nblk);
+}
+
+static void
+blocks_ni2(uint32_t h1[8], uint32_t h2[8], const uint8_t *p, size_t nblk)
+{
+	blocks_ni_n(h1, h2, p, nblk);
 }
 
 static int
@@ -145,6 +186,13 @@ static void
 blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
 {
 	blocks_c(h, p, nblk);
+}
+
+static void
+blocks_ni2(uint32_t h1[8], uint32_t h2[8], const uint8_t *p, size_t nblk)
+{
+	blocks_c(h1, p, nblk);
+	blocks_c(h2, p, nblk);
 }
 #endif
 
@@ -212,6 +260,25 @@ ha_sha256_update(struct ha_sha256 *c, const void *data, size_t n)
 		memcpy(c->buf, p, n);
 		c->fill = n;
 	}
+}
+
+void
+ha_sha256_update2(struct ha_sha256 *c1, struct ha_sha256 *c2, const void *data,
+    size_t n)
+{
+	const uint8_t *p = data;
+	size_t whole = n & ~(size_t)63;
+
+	if (c1->fill || c2->fill || whole == 0 || portable_only || !have_ni()) {
+		ha_sha256_update(c1, p, n);
+		ha_sha256_update(c2, p, n);
+		return;
+	}
+	blocks_ni2(c1->h, c2->h, p, whole / 64);
+	c1->total += whole;
+	c2->total += whole;
+	ha_sha256_update(c1, p + whole, n - whole);
+	ha_sha256_update(c2, p + whole, n - whole);
 }
 
 void

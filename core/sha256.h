@@ -20,6 +20,13 @@ struct ha_sha256 {
 
 void ha_sha256_init(struct ha_sha256 *c);
 void ha_sha256_update(struct ha_sha256 *c, const void *p, size_t n);
+/*
+ * The same bytes into two contexts, as two updates would, but about
+ * twice as fast with the SHA extensions when both are at a 64-byte
+ * boundary.
+ */
+void ha_sha256_update2(struct ha_sha256 *c1, struct ha_sha256 *c2,
+    const void *p, size_t n);
 void ha_sha256_final(struct ha_sha256 *c, uint8_t out[HA_SHA256_LEN]);
 
 /* One-shot. */
