@@ -148,6 +148,57 @@ blocks_ni_n(uint32_t *h1, uint32_t *h2, const uint8_t *p, size_t nblk)
 		store_state(h2, b0, b1);
 }
 
+/* Two states over two different inputs: two schedules, rounds interleaved. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+blocks_ni_pair(uint32_t *h1, const uint8_t *p1, uint32_t *h2,
+    const uint8_t *p2, size_t nblk)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+	    0x0405060700010203ULL);
+	__m128i a0, a1, b0, b1, sa0, sa1, sb0, sb1, ma, mb, k, wa[4], wb[4];
+	int i;
+
+	load_state(h1, &a0, &a1);
+	load_state(h2, &b0, &b1);
+	for (; nblk > 0; nblk--, p1 += 64, p2 += 64) {
+		sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
+		for (i = 0; i < 16; i++) {
+			int c = i & 3, n1 = (i + 1) & 3, n2 = (i + 2) & 3;
+			int n3 = (i + 3) & 3;
+
+			if (i < 4) {
+				wa[c] = _mm_shuffle_epi8(_mm_loadu_si128(
+				    (const __m128i *)(p1 + 16 * i)), bswap);
+				wb[c] = _mm_shuffle_epi8(_mm_loadu_si128(
+				    (const __m128i *)(p2 + 16 * i)), bswap);
+			} else {
+				wa[c] = _mm_sha256msg2_epu32(_mm_add_epi32(
+				    _mm_sha256msg1_epu32(wa[c], wa[n1]),
+				    _mm_alignr_epi8(wa[n3], wa[n2], 4)), wa[n3]);
+				wb[c] = _mm_sha256msg2_epu32(_mm_add_epi32(
+				    _mm_sha256msg1_epu32(wb[c], wb[n1]),
+				    _mm_alignr_epi8(wb[n3], wb[n2], 4)), wb[n3]);
+			}
+			k = _mm_loadu_si128((const __m128i *)&K[4 * i]);
+			ma = _mm_add_epi32(wa[c], k);
+			mb = _mm_add_epi32(wb[c], k);
+			a1 = _mm_sha256rnds2_epu32(a1, a0, ma);
+			b1 = _mm_sha256rnds2_epu32(b1, b0, mb);
+			ma = _mm_shuffle_epi32(ma, 0x0e);
+			mb = _mm_shuffle_epi32(mb, 0x0e);
+			a0 = _mm_sha256rnds2_epu32(a0, a1, ma);
+			b0 = _mm_sha256rnds2_epu32(b0, b1, mb);
+		}
+		a0 = _mm_add_epi32(a0, sa0);
+		a1 = _mm_add_epi32(a1, sa1);
+		b0 = _mm_add_epi32(b0, sb0);
+		b1 = _mm_add_epi32(b1, sb1);
+	}
+	store_state(h1, a0, a1);
+	store_state(h2, b0, b1);
+}
+
 static void
 blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
 {
@@ -193,6 +244,14 @@ blocks_ni2(uint32_t h1[8], uint32_t h2[8], const uint8_t *p, size_t nblk)
 {
 	blocks_c(h1, p, nblk);
 	blocks_c(h2, p, nblk);
+}
+
+static void
+blocks_ni_pair(uint32_t *h1, const uint8_t *p1, uint32_t *h2,
+    const uint8_t *p2, size_t nblk)
+{
+	blocks_c(h1, p1, nblk);
+	blocks_c(h2, p2, nblk);
 }
 #endif
 
@@ -313,4 +372,25 @@ ha_sha256(const void *p, size_t n, uint8_t out[HA_SHA256_LEN])
 	ha_sha256_init(&c);
 	ha_sha256_update(&c, p, n);
 	ha_sha256_final(&c, out);
+}
+
+void
+ha_sha256_pair(const void *p1, const void *p2, size_t n,
+    uint8_t out1[HA_SHA256_LEN], uint8_t out2[HA_SHA256_LEN])
+{
+	struct ha_sha256 c1, c2;
+	size_t whole = n & ~(size_t)63;
+
+	ha_sha256_init(&c1);
+	ha_sha256_init(&c2);
+	if (whole && !portable_only && have_ni()) {
+		blocks_ni_pair(c1.h, p1, c2.h, p2, whole / 64);
+		c1.total = c2.total = whole;
+	} else {
+		whole = 0;
+	}
+	ha_sha256_update(&c1, (const uint8_t *)p1 + whole, n - whole);
+	ha_sha256_update(&c2, (const uint8_t *)p2 + whole, n - whole);
+	ha_sha256_final(&c1, out1);
+	ha_sha256_final(&c2, out2);
 }

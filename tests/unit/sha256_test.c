@@ -119,6 +119,23 @@ TEST(two_at_once)
 	}
 }
 
+TEST(pair)
+{
+	uint8_t x[2000], y[2000], w1[32], w2[32], g1[32], g2[32];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(x); i++) {
+		x[i] = (uint8_t)rnd();
+		y[i] = (uint8_t)rnd();
+	}
+	for (n = 0; n <= sizeof(x); n += 1 + n / 7) {
+		ha_sha256(x, n, w1);
+		ha_sha256(y, n, w2);
+		ha_sha256_pair(x, y, n, g1, g2);
+		CHECK(memcmp(w1, g1, 32) == 0 && memcmp(w2, g2, 32) == 0);
+	}
+}
+
 int
 main(void)
 {
@@ -127,5 +144,6 @@ main(void)
 	RUN(accelerated);
 	RUN(portable);
 	RUN(two_at_once);
+	RUN(pair);
 	return t_done();
 }
