@@ -67,7 +67,8 @@ ha_delta_apply_free(struct ha_delta_apply *a)
 uint64_t
 ha_delta_apply_written(const struct ha_delta_apply *a)
 {
-	return a->written;
+	/* What reached out_fd, not what waits in obuf. */
+	return a->written - a->olen;
 }
 
 const uint8_t *
