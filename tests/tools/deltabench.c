@@ -5,7 +5,12 @@
  * a 1% changed and an unrelated target, and zio packing of random and
  * text data. Prints one line per figure, in MB/s (10^6 bytes).
  *
- *   deltabench DIR SIZE_MB
+ *   deltabench DIR SIZE_MB [keep]
+ *
+ * Figures are per CPU second of this process (WALL=1 in the environment
+ * for wall-clock time). The files are DIR/a (basis), DIR/b (1% changed
+ * in 100 spots) and DIR/c (unrelated); "keep" leaves them for a peer
+ * tool to run on.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -241,8 +246,9 @@ main(int argc, char **argv)
 	const char *why = "";
 	double t0;
 
-	if (argc != 3 || (n = strtoul(argv[2], NULL, 10) * 1000000) == 0) {
-		fprintf(stderr, "usage: deltabench DIR SIZE_MB\n");
+	if (argc < 3 || argc > 4 ||
+	    (n = strtoul(argv[2], NULL, 10) * 1000000) == 0) {
+		fprintf(stderr, "usage: deltabench DIR SIZE_MB [keep]\n");
 		return 2;
 	}
 	a = make_file(argv[1], "a", n, 1, 0);
@@ -265,7 +271,7 @@ main(int argc, char **argv)
 	zio("text", 1, p, 64 << 20);
 	zio("text", 6, p, 64 << 20);
 	free(p);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 3 && argc == 3; i++) {
 		static const char *names[] = { "a", "b", "c" };
 		char *path = ha_xasprintf("%s/%s", argv[1], names[i]);
 
