@@ -100,7 +100,7 @@ read_at(int fd, uint8_t *p, size_t n, uint64_t off, const char **why)
 			return -1;
 		}
 		if (r == 0) {
-			*why = "file shorter than its size (changed while read)";
+			*why = "file shrank while read";
 			return -1;
 		}
 		p += r;

@@ -237,9 +237,11 @@ step(struct ha_delta_apply *a, const char **why)
 	case S_LITLEN:
 		len = get32(a->acc);
 		if (len == 0 || len > HA_DELTA_LIT_MAX)
-			return fail(a, why, "delta LITERAL length out of range");
+			return fail(a, why,
+			    "delta LITERAL length out of range");
 		if (len > a->target_size - a->written)
-			return fail(a, why, "delta output longer than announced");
+			return fail(a, why,
+			    "delta output longer than announced");
 		a->lit_left = len;
 		a->state = S_LIT;
 		return 0;
@@ -269,7 +271,8 @@ ha_delta_apply_feed(struct ha_delta_apply *a, const void *data, size_t n,
 		size_t take;
 
 		if (a->state == S_DONE)
-			return fail(a, why, "delta stream continues after its end");
+			return fail(a, why,
+			    "delta stream continues after its end");
 		if (a->state == S_LIT) {
 			take = n < a->lit_left ? n : a->lit_left;
 			if (put(a, p, take, why) == -1)

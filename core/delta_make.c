@@ -33,7 +33,7 @@ struct mk {
 	uint64_t buf_off, read_off;
 
 	uint64_t lit_start;		/* first byte not yet in an op */
-	uint32_t cp_first, cp_count;	/* pending COPY run (count 0: none) */
+	uint32_t cp_first, cp_count;	/* pending COPY run (0: none) */
 	uint64_t next_block;		/* the block after the last match */
 
 	uint8_t obuf[HA_DELTA_OUT_CHUNK];

@@ -175,10 +175,12 @@ blocks_ni_pair(uint32_t *h1, const uint8_t *p1, uint32_t *h2,
 			} else {
 				wa[c] = _mm_sha256msg2_epu32(_mm_add_epi32(
 				    _mm_sha256msg1_epu32(wa[c], wa[n1]),
-				    _mm_alignr_epi8(wa[n3], wa[n2], 4)), wa[n3]);
+				    _mm_alignr_epi8(wa[n3], wa[n2], 4)),
+				    wa[n3]);
 				wb[c] = _mm_sha256msg2_epu32(_mm_add_epi32(
 				    _mm_sha256msg1_epu32(wb[c], wb[n1]),
-				    _mm_alignr_epi8(wb[n3], wb[n2], 4)), wb[n3]);
+				    _mm_alignr_epi8(wb[n3], wb[n2], 4)),
+				    wb[n3]);
 			}
 			k = _mm_loadu_si128((const __m128i *)&K[4 * i]);
 			ma = _mm_add_epi32(wa[c], k);

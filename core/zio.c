@@ -44,7 +44,7 @@ ha_zio_deflater(int level)
 	z->deflater = 1;
 	z->level = level < 0 ? 0 : level > 9 ? 9 : level;
 	if (z->level > 0) {
-		/* Raw deflate: no zlib header or Adler-32, the stream is ours. */
+		/* Raw deflate: no zlib header or Adler-32. */
 		if (deflateInit2(&z->zs, z->level, Z_DEFLATED, -15, 8,
 		    Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(z);

@@ -23,7 +23,8 @@ unpack(const uint8_t *data, size_t size)
 	const char *why = NULL;
 
 	while (size >= 3) {
-		size_t n = (size_t)data[0] << 16 | (size_t)data[1] << 8 | data[2];
+		size_t n = (size_t)data[0] << 16 | (size_t)data[1] << 8 |
+		    data[2];
 
 		data += 3;
 		size -= 3;
@@ -62,7 +63,8 @@ roundtrip(uint8_t seed, const uint8_t *data, size_t size)
 		p.len = out.len = 0;
 		if (ha_zio_pack(d, data, n, &p, &why) == -1 ||
 		    p.len > HA_ZIO_MAX_PACKED ||
-		    ha_zio_unpack(in, (uint8_t *)p.s, p.len, &out, &why) == -1 ||
+		    ha_zio_unpack(in, (uint8_t *)p.s, p.len, &out,
+		    &why) == -1 ||
 		    out.len != n || (n && memcmp(out.s, data, n) != 0))
 			__builtin_trap();
 		data += n;

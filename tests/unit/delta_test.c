@@ -182,7 +182,8 @@ TEST(identical_and_empty)
 	CHECK(roundtrip(a, 0, 1, a, 0, &st, NULL));	/* both */
 	CHECK(roundtrip(NULL, 0, 0, a, n, &st, NULL));	/* no basis */
 	CHECK(roundtrip(NULL, 0, 0, a, 0, &st, NULL));
-	CHECK(roundtrip(a, 100, 1, a, 100, &st, NULL));	/* one short block */
+	/* One short block. */
+	CHECK(roundtrip(a, 100, 1, a, 100, &st, NULL));
 	CHECK(st.matched == 100);
 	free(a);
 }
