@@ -205,7 +205,7 @@ static void
 index_blocks(struct ha_delta_sig *s)
 {
 	uint32_t size = pow2_at_least(s->nblocks * 2, 16, 1u << 30);
-	uint32_t bits = pow2_at_least(s->nblocks * 32, 64, 1u << 28);
+	uint32_t bits = pow2_at_least(s->nblocks * 128, 64, 1u << 28);
 	uint64_t i;
 
 	s->mask = size - 1;

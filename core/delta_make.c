@@ -309,6 +309,8 @@ static int
 search(struct mk *m)
 {
 	const struct ha_delta_sig *s = m->sig;
+	const uint64_t *filter = s->filter;	/* in registers for the loop */
+	uint32_t fmask = s->fmask;
 	uint32_t blen = s->block_len, a = 0, b = 0, w;
 	uint64_t p = 0, stop, k, kmax;
 	const uint8_t *q;
@@ -349,10 +351,14 @@ search(struct mk *m)
 		kmax = stop - p;
 		for (k = 0;;) {
 			uint8_t out = q[k], in = q[k + blen];
+			uint32_t f;
 
 			a += (uint32_t)in - out;
 			b += a - blen * (uint32_t)out;
-			if (++k == kmax || filter_hit(s, weak_mix(a, b)))
+			if (++k == kmax)
+				break;
+			f = weak_mix(a, b) & fmask;
+			if (filter[f >> 6] >> (f & 63) & 1)
 				break;
 		}
 		p += k;
