@@ -251,10 +251,8 @@ static int
 next_matches(struct mk *m, uint64_t off, const uint8_t *p)
 {
 	const struct ha_delta_sig *s = m->sig;
-	uint8_t strong[STRONG_MAX];
-
+	uint8_t strong[STRONG_MAX], sha[HA_SHA256_LEN];
 	struct ha_sha256 c;
-	uint8_t sha[32];
 
 	if (m->next_block >= s->nblocks ||
 	    !full_block(s, m->next_block))

@@ -512,6 +512,7 @@ TEST(refuses_after_end)
 	ap = ha_delta_apply_new(bfd, an, ofd);
 	CHECK(ha_delta_apply_feed(ap, d.s, d.len, &why) == 1);
 	CHECK(ha_delta_apply_written(ap) == bn);
+	CHECK(ha_delta_apply_sha(ap) != NULL);
 	CHECK(ha_delta_apply_feed(ap, "x", 1, &why) == -1);
 	CHECK(ha_delta_apply_feed(ap, "x", 1, &why) == -1);
 	ha_delta_apply_free(ap);
@@ -519,6 +520,35 @@ TEST(refuses_after_end)
 	close(ofd);
 	free(a);
 	free(b);
+	ha_buf_free(&d);
+}
+
+/* Fed one byte at a time: 0 until the very last byte, then 1. */
+TEST(byte_at_a_time)
+{
+	size_t an = 30000, bn, i;
+	uint8_t *a = ha_xmalloc(an), *b = ha_xmalloc(an), *out;
+	struct ha_buf d = { 0 };
+	struct ha_delta_apply *ap;
+	const char *why = NULL;
+	int bfd, ofd, r = 0;
+
+	sample(a, an, b, &bn, &d);
+	bfd = tmpfd(a, an);
+	ofd = tmpfd(NULL, 0);
+	ap = ha_delta_apply_new(bfd, an, ofd);
+	for (i = 0; i < d.len && r == 0; i++)
+		r = ha_delta_apply_feed(ap, d.s + i, 1, &why);
+	CHECK(r == 1 && i == d.len);
+	out = ha_xmalloc(bn);
+	CHECK(pread(ofd, out, bn, 0) == (ssize_t)bn);
+	CHECK(memcmp(out, b, bn) == 0);
+	ha_delta_apply_free(ap);
+	close(bfd);
+	close(ofd);
+	free(a);
+	free(b);
+	free(out);
 	ha_buf_free(&d);
 }
 
@@ -604,6 +634,7 @@ main(void)
 	RUN(basis_short);
 	RUN(corrupt_streams);
 	RUN(refuses_after_end);
+	RUN(byte_at_a_time);
 	RUN(corrupt_signatures);
 	RUN(size_changed);
 	return t_done();
