@@ -450,9 +450,13 @@ rcv_finish(struct rcv *r)
 		commit_reply(r, 0);
 		return 0;
 	}
+	ha_log(HA_DEBUG, "set %s: renamed at %lld ms", r->set->name,
+	    (long long)(ha_now_ms() - r->t0));
 	if (r->flags & HS_F_DELETE)
 		delete_extra(r);
 	dir_meta(r);
+	ha_log(HA_DEBUG, "set %s: deleted, directories set at %lld ms",
+	    r->set->name, (long long)(ha_now_ms() - r->t0));
 	/* Few files: their directories were synced with the renames. */
 	if (r->fsync_each) {
 		if (r->deleted || r->dirs_made)
@@ -466,7 +470,11 @@ rcv_finish(struct rcv *r)
 		commit_reply(r, 0);
 		return 1;	/* answered: the connection goes on */
 	}
+	ha_log(HA_DEBUG, "set %s: synced at %lld ms", r->set->name,
+	    (long long)(ha_now_ms() - r->t0));
 	(void)rcv_manifest_save(r);
+	ha_log(HA_DEBUG, "set %s: manifest saved at %lld ms", r->set->name,
+	    (long long)(ha_now_ms() - r->t0));
 	if (r->set->post_command && hs_run_cmd("post_command",
 	    r->set->post_command, r->set->name, r->set->timeout_ms, err,
 	    sizeof(err)) == -1) {
