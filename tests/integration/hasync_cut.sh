@@ -29,6 +29,7 @@ for i in range(2):
 PY
 t_case "push the old tree" -- push data
 (cd "$D1" && find . -type f -exec sha256sum {} + | sort -k2) >"$T_TMP/old.sum"
+cp -a "$D1" "$T_TMP/A"
 python3 - "$D1" <<'PY'
 import os, random, sys
 d = sys.argv[1]
@@ -47,32 +48,53 @@ for i in range(20):
         f.write(r.randbytes(200000))
 PY
 (cd "$D1" && find . -type f -exec sha256sum {} + | sort -k2) >"$T_TMP/new.sum"
+cp -a "$D1" "$T_TMP/B"
 
 # Each receiver file: old, new or (for new files) absent; nothing else.
+# Also counts the files already at version $1 (A or B) in $T_TMP/progress.
 old_or_new() {
-	local bad=0 f s new=0
+	local bad=0 f s at=0 sums
+	[ "$1" = A ] && sums=$T_TMP/old.sum || sums=$T_TMP/new.sum
 	while read -r s f; do
-		if grep -qxF "$s  $f" "$T_TMP/new.sum"; then
-			new=$((new + 1))
-		elif ! grep -qxF "$s  $f" "$T_TMP/old.sum"; then
+		if grep -qxF "$s  $f" "$sums"; then
+			at=$((at + 1))
+		elif ! grep -qxF "$s  $f" "$T_TMP/old.sum" && ! grep -qxF "$s  $f" "$T_TMP/new.sum"; then
 			echo "partial or foreign: $f"; bad=1
 		fi
 	done < <(cd "$D2" && find . -type f ! -name '.hasync-tmp.*' -exec sha256sum {} +)
-	echo "$new files new" >>"$T_TMP/progress"
+	echo "$at of $(wc -l <"$sums")" >>"$T_TMP/progress"
 	return $bad
 }
-for delay in 0.05 0.5 1.0 1.3 1.6 1.9 2.5; do
+
+# Each round the sender's tree flips to the other version (A old, B new),
+# so every round has everything to send; the push is killed (SIGKILL)
+# once before any data, then at random moments after data began to flow
+# (a temporary file exists on the receiver).
+data_flows() { find "$D2" -name '.hasync-tmp.*' | grep -q .; }
+v=B
+for round in 1 2 3 4 5 6 7 8; do
+	rm -rf "$D1" && cp -a "$T_TMP/$v" "$D1"
 	topo_bg 1 "$HABOX" hasync push -c "$C1" data
 	pid=$T_LASTPID
-	sleep "$delay"
+	if [ "$round" = 1 ]; then
+		sleep 0.02
+		what="before any data"
+	else
+		t_wait 10 data_flows
+		delay=0.$((RANDOM % 2))$((RANDOM % 10))
+		sleep "$delay"
+		what="${delay}s into the data"
+	fi
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	sleep 0.2
-	t_ok "cut after ${delay}s: every file is old or new" old_or_new
+	t_ok "cut $round ($what): every file is old or new" old_or_new "$v"
+	[ $v = A ] && v=B || v=A
 done
-echo "files new after each cut: $(tr '\n' ' ' <"$T_TMP/progress")"
+echo "files at the round's version after each cut: $(tr '\n' ',' <"$T_TMP/progress")"
 t_ok "  some cuts fell between the first and the last file" \
-	sh -c "grep -v '^0 files' '$T_TMP/progress' | grep -qv '^142 files'"
+	awk '$1 > 0 && $1 < $3 { mixed = 1 } END { exit !mixed }' "$T_TMP/progress"
+rm -rf "$D1" && cp -a "$T_TMP/B" "$D1"
 t_case "the next push completes" -- push data
 t_ok "  the trees are equal" diff -r "$D1" "$D2"
 t_ok "  no temporary file is left" sh -c "! find '$D2' -name '.hasync-tmp.*' | grep -q ."
