@@ -132,7 +132,14 @@ int hs_scan(int rootfd, const char *sub, const struct ha_strv *ex, int sha,
 /* Add the entry of path (no recursion) to out: 0, or -1. */
 int hs_scan_parent(int rootfd, const char *path, struct ha_flist *out);
 
-/* Persisted state under state_dir/hasync/: a key's update under lock. */
+/*
+ * Persisted state under state_dir/hasync/: a key's update under lock.
+ * Files: recv.state (term; gen.SET, time.SET, from.SET of the last push
+ * received), push.state (time.SET, result.SET, peer.SET, gen.SET of the
+ * last push made) and watch.state, which `hasync status` reads for
+ * backlog.SET (a number: paths waiting to be pushed; the watch mode
+ * writes it).
+ */
 int hs_state_set(const struct ha_cfg *cfg, const char *file,
     const char *const *kv, size_t n);
 /* Directory state_dir/hasync (created); caller frees. */
