@@ -77,13 +77,16 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/token.c core/elect.c core/elect_msg.c core/daemon.c \
         core/ctl.c core/jsonread.c \
         core/json.c core/pgwal.c core/pgconf.c core/pgreply.c
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/flist.c)
 # libpq only with haprom (tests/integration/build.sh checks it).
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),core/pg.c)
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/delta.c core/delta_make.c \
+        core/delta_apply.c core/sha256.c core/zio.c)
 CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
         core/neigh.c core/announce.c)
 APPLETS := applets/main.c \
         $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c applets/havip_ops.c) \
-        $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
+        $(if $(filter y,$(CONFIG_HASYNC)),$(wildcard applets/hasync/*.c)) \
         $(if $(filter y,$(CONFIG_HAPROM)),$(wildcard applets/haprom/*.c)) \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch/hawatch.c \
             applets/hawatch/peers.c applets/hawatch/res.c \
@@ -95,6 +98,13 @@ APPLETS := applets/main.c \
                                           applets/hactl/ops.c)
 
 CORE_OBJ   := $(CORE:%.c=$(OUT)/obj/%.o) $(INIH_OBJ)
+# hasync's data path touches every byte of every file: worth -O2 in the
+# release build as zlib and mbedTLS are (scripts/deps.sh, FAST_CFLAGS).
+FAST_OBJ   := $(patsubst %.c,$(OUT)/obj/%.o,core/delta.c core/delta_make.c \
+        core/delta_apply.c core/sha256.c core/zio.c)
+ifeq ($(TARGET),musl)
+$(FAST_OBJ): CFLAGS_ALL += -O2
+endif
 APPLET_OBJ := $(APPLETS:%.c=$(OUT)/obj/%.o)
 CORE_LIB   := $(OUT)/libhacore.a
 # A group: mbedTLS calls back into core (mbedtls_hardware_poll in rand.c).
