@@ -79,7 +79,8 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/json.c core/pgwal.c core/pgconf.c core/pgreply.c
 # libpq only with haprom (tests/integration/build.sh checks it).
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),core/pg.c)
-CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/inotree.c core/pathset.c)
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/inotree.c core/pathset.c \
+        core/journal.c)
 CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
         core/neigh.c core/announce.c)
 APPLETS := applets/main.c \
