@@ -77,15 +77,17 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/token.c core/elect.c core/elect_msg.c core/daemon.c \
         core/ctl.c core/jsonread.c \
         core/json.c core/pgwal.c core/pgconf.c core/pgreply.c
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/flist.c core/inotree.c \
+        core/pathset.c core/journal.c)
 # libpq only with haprom (tests/integration/build.sh checks it).
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),core/pg.c)
-CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/inotree.c core/pathset.c \
-        core/journal.c)
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/delta.c core/delta_make.c \
+        core/delta_apply.c core/sha256.c core/zio.c)
 CORE += $(if $(filter y,$(CONFIG_HAVIP)),core/netlink.c core/nlmsg.c \
         core/neigh.c core/announce.c)
 APPLETS := applets/main.c \
         $(if $(filter y,$(CONFIG_HAVIP)),applets/havip.c applets/havip_ops.c) \
-        $(if $(filter y,$(CONFIG_HASYNC)),applets/hasync.c) \
+        $(if $(filter y,$(CONFIG_HASYNC)),$(wildcard applets/hasync/*.c)) \
         $(if $(filter y,$(CONFIG_HAPROM)),$(wildcard applets/haprom/*.c)) \
         $(if $(filter y,$(CONFIG_HAWATCH)),applets/hawatch/hawatch.c \
             applets/hawatch/peers.c applets/hawatch/res.c \

@@ -19,6 +19,7 @@
 
 #define HA_DELTA_SHA_LEN 32
 #define HA_DELTA_OUT_CHUNK (64 * 1024)	/* largest piece given to out() */
+#define HA_DELTA_LIT_MAX (32 * 1024)	/* largest LITERAL op */
 
 /* The block length for a basis of this size (sqrt-ish, bounded). */
 uint32_t ha_delta_block_len(uint64_t size);

@@ -344,3 +344,50 @@ fail:
 	return NULL;
 }
 
+
+struct ha_peer *
+ha_peer_accept(struct ha_tls_ctx *ctx, int fd, const char *addr,
+    const struct ha_hello *mine, int64_t deadline)
+{
+	struct ha_peer *p;
+	struct ha_buf b = { 0 };
+	char msg[400];
+	const char *why = NULL;
+	uint8_t type;
+	int r;
+
+	p = ha_xcalloc(1, sizeof(*p));
+	if ((p->tls = ha_tls_server(ctx, fd, addr)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	if (ha_tls_handshake_until(p->tls, deadline) == -1 ||
+	    ha_peer_recv(p, &type, &b, deadline) != 1)
+		goto fail;
+	if (type != HA_MSG_HELLO)
+		why = "HELLO must come first";
+	else if (ha_hello_decode((uint8_t *)b.s, b.len, &p->hello, &why) == 0)
+		why = NULL;
+	if (why) {
+		snprintf(msg, sizeof(msg), "a bad HELLO: %s", why);
+		r = -E_FRAME;
+	} else
+		r = ha_hello_check(mine, &p->hello, ha_tls_peer(p->tls), msg,
+		    sizeof(msg));
+	b.len = 0;
+	if (r != 0) {
+		ha_log(HA_WARNING, "refused %s: %s", addr, msg);
+		ha_error_encode(&b, (uint32_t)-r, msg);
+		(void)ha_peer_send(p, HA_MSG_ERROR, b.s, b.len, deadline);
+		goto fail;
+	}
+	ha_hello_encode(mine, &b);
+	if (ha_peer_send(p, HA_MSG_HELLO, b.s, b.len, deadline) == -1)
+		goto fail;
+	ha_buf_free(&b);
+	return p;
+fail:
+	ha_buf_free(&b);
+	ha_peer_free_internal(p);
+	return NULL;
+}

@@ -66,6 +66,15 @@ int ha_peer_recv(struct ha_peer *p, uint8_t *type, struct ha_buf *payload,
     int64_t deadline);
 void ha_peer_free(struct ha_peer *p);
 
+/*
+ * The server side of ha_peer_connect, blocking (for a forked child that
+ * serves one client): TLS on the accepted socket fd (owned from now on),
+ * their HELLO checked (a mismatch gets an ERROR frame saying what to fix),
+ * ours sent, all by the deadline. NULL (logged) on failure.
+ */
+struct ha_peer *ha_peer_accept(struct ha_tls_ctx *ctx, int fd,
+    const char *addr, const struct ha_hello *mine, int64_t deadline);
+
 /* The TLS connection under p (for tools that must write raw bytes). */
 struct ha_tls *ha_peer_tls(struct ha_peer *p);
 

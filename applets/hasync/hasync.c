@@ -1,0 +1,408 @@
+/*
+ * hasync: authenticated delta sync of file trees between nodes over
+ * mutual TLS (cluster port + 1), zlib-compressed; push, pull, serve,
+ * status (watch comes on top of the push API in hasync.h).
+ * Manual: doc/hasync.8.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "applets/applets.h"
+#include "applets/hasync/hasync.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/state.h"
+#include "core/util.h"
+#include "core/wire.h"
+
+struct hasync_opts {
+	int dry_run;
+	int foreground;
+	int json;
+	long term;
+};
+
+int hs_serve(const struct ha_cfg *cfg, int foreground);
+
+#define O(f) offsetof(struct hasync_opts, f)
+
+static const struct ha_opt push_opts[] = {
+	{ 'n', "dry-run", NULL, "say what would change, write nothing",
+	  HA_OPT_FLAG, O(dry_run), 0, 0 },
+	{ 0, "term", "N", "the leader's term, checked by the receivers",
+	  HA_OPT_INT, O(term), 0, 0x7fffffff },
+	{ 0 },
+};
+
+static const struct ha_opt pull_opts[] = {
+	{ 'n', "dry-run", NULL, "say what would change, write nothing",
+	  HA_OPT_FLAG, O(dry_run), 0, 0 },
+	{ 0 },
+};
+
+static const struct ha_opt daemon_opts[] = {
+	{ 'f', "foreground", NULL, "stay in the foreground, log to stderr too",
+	  HA_OPT_FLAG, O(foreground), 0, 0 },
+	{ 0 },
+};
+
+static const struct ha_opt status_opts[] = {
+	{ 0, "json", NULL, "print JSON for machines", HA_OPT_FLAG, O(json),
+	  0, 0 },
+	{ 0 },
+};
+
+static struct ha_cfg *
+load(const struct ha_args *a)
+{
+	return ha_cfg_load(a->conf, a->overrides, a->n_overrides);
+}
+
+static void
+report(const struct ha_cfg_sync *set, const char *peer, int dry,
+    const struct hs_push_stats *st)
+{
+	if (dry) {
+		printf("%s -> %s: dry run: %llu file(s) to send, %llu "
+		    "change(s)\n", set->name, peer,
+		    (unsigned long long)st->files,
+		    (unsigned long long)st->changes);
+		return;
+	}
+	printf("%s -> %s: %llu entries, %llu file(s) sent (%llu bytes), "
+	    "%llu deleted, %llu bytes sent, generation %llu, %lld ms\n",
+	    set->name, peer, (unsigned long long)st->entries,
+	    (unsigned long long)st->files, (unsigned long long)st->bytes_file,
+	    (unsigned long long)st->deleted,
+	    (unsigned long long)st->bytes_sent,
+	    (unsigned long long)st->generation, (long long)st->ms);
+}
+
+static void
+remember(const struct ha_cfg *cfg, const struct ha_cfg_sync *set,
+    const char *peer, const char *result, uint64_t gen)
+{
+	char k[4][128], v[4][128];
+	const char *kv[8];
+	int i;
+
+	snprintf(k[0], sizeof(k[0]), "time.%s", set->name);
+	snprintf(v[0], sizeof(v[0]), "%lld", (long long)time(NULL));
+	snprintf(k[1], sizeof(k[1]), "result.%s", set->name);
+	snprintf(v[1], sizeof(v[1]), "%s", result);
+	snprintf(k[2], sizeof(k[2]), "peer.%s", set->name);
+	snprintf(v[2], sizeof(v[2]), "%s", peer);
+	snprintf(k[3], sizeof(k[3]), "gen.%s", set->name);
+	snprintf(v[3], sizeof(v[3]), "%llu", (unsigned long long)gen);
+	for (i = 0; i < 4; i++)
+		kv[2 * i] = k[i], kv[2 * i + 1] = v[i];
+	(void)hs_state_set(cfg, "push.state", kv, gen ? 4 : 3);
+}
+
+/* One set to every peer (connections kept in conns across sets). */
+static int
+push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
+    const char *const *peers, size_t npeers, struct hs_conn **conns,
+    const struct hasync_opts *o)
+{
+	struct hs_push_stats st;
+	char err[600];
+	size_t i;
+	int rc = 0;
+
+	if (set->pre_command && !o->dry_run && hs_run_cmd("pre_command",
+	    set->pre_command, set->name, set->timeout_ms, err,
+	    sizeof(err)) == -1) {
+		ha_log(HA_FAILURE, "%s: not pushed", err);
+		remember(cfg, set, "-", err, 0);
+		return -1;
+	}
+	for (i = 0; i < npeers; i++) {
+		if (conns[i] == NULL && (conns[i] = hs_connect(cfg, peers[i],
+		    err, sizeof(err))) == NULL) {
+			ha_log(HA_FAILURE, "push of %s to %s: %s", set->name,
+			    peers[i], err);
+			remember(cfg, set, peers[i], err, 0);
+			rc = -1;
+			continue;
+		}
+		if (hs_push_set(conns[i], cfg, set, NULL, 0, o->term,
+		    o->dry_run, &st, err, sizeof(err)) == -1) {
+			ha_log(HA_FAILURE, "push of %s to %s: %s", set->name,
+			    peers[i], err);
+			if (!o->dry_run)
+				remember(cfg, set, peers[i], err, 0);
+			rc = -1;
+			continue;
+		}
+		report(set, peers[i], o->dry_run, &st);
+		if (!o->dry_run) {
+			ha_log(HA_SUCCESS, "pushed %s to %s: %llu file(s), "
+			    "%llu bytes sent, generation %llu", set->name,
+			    peers[i], (unsigned long long)st.files,
+			    (unsigned long long)st.bytes_sent,
+			    (unsigned long long)st.generation);
+			remember(cfg, set, peers[i], "ok", st.generation);
+		}
+	}
+	return rc;
+}
+
+/* push PATH PEER:DEST: an ad hoc set; DEST names a [sync] set there. */
+static int
+push_adhoc(struct ha_cfg *cfg, const struct ha_args *a,
+    const struct hasync_opts *o)
+{
+	struct ha_cfg_sync set;
+	struct hs_conn *conn = NULL;
+	char *peer = ha_xstrdup(a->argv[1]), *dest = strchr(peer, ':');
+	const char *peers[1];
+	int rc;
+
+	*dest++ = '\0';
+	memset(&set, 0, sizeof(set));
+	set.name = dest;
+	set.path = a->argv[0];
+	set.compress = 6;
+	set.timeout_ms = 30000;
+	peers[0] = peer;
+	rc = push_one(cfg, &set, peers, 1, &conn, o);
+	hs_close(conn);
+	free(peer);
+	return rc;
+}
+
+static int
+cmd_push(const struct ha_args *a, void *op)
+{
+	const struct hasync_opts *o = op;
+	struct ha_cfg *cfg = load(a);
+	const char **peers = NULL;
+	struct hs_conn **conns = NULL;
+	size_t i, np = 0;
+	int rc = HA_EXIT_OK, j;
+
+	if (cfg == NULL)
+		return HA_EXIT_USAGE;
+	if (a->argc == 2 && strchr(a->argv[1], ':') && !ha_cfg_sync(cfg,
+	    a->argv[0])) {
+		rc = push_adhoc(cfg, a, o) == -1 ? HA_EXIT_FAIL : HA_EXIT_OK;
+		goto out;
+	}
+	for (j = 0; j < a->argc; j++)
+		if (ha_cfg_sync(cfg, a->argv[j]) == NULL) {
+			rc = ha_cli_usage_error(a, "no [sync %s] in %s",
+			    a->argv[j], cfg->path);
+			goto out;
+		}
+	peers = ha_xcalloc(cfg->n_nodes + 1, sizeof(*peers));
+	for (i = 0; i < cfg->n_nodes; i++)
+		if (cfg->nodes[i].role == HA_ROLE_MEMBER &&
+		    strcmp(cfg->nodes[i].name, cfg->cluster->node) != 0)
+			peers[np++] = cfg->nodes[i].name;
+	conns = ha_xcalloc(np + 1, sizeof(*conns));
+	for (i = 0; i < cfg->n_syncs; i++) {
+		const struct ha_cfg_sync *set = &cfg->syncs[i];
+		int want = a->argc == 0;
+
+		for (j = 0; j < a->argc; j++)
+			want |= strcmp(a->argv[j], set->name) == 0;
+		if (want && push_one(cfg, set, peers, np, conns, o) == -1)
+			rc = HA_EXIT_FAIL;
+	}
+	for (i = 0; i < np; i++)
+		hs_close(conns[i]);
+out:
+	free(conns);
+	free(peers);
+	ha_cfg_free(cfg);
+	return rc;
+}
+
+static int
+cmd_pull(const struct ha_args *a, void *op)
+{
+	const struct hasync_opts *o = op;
+	struct ha_cfg *cfg = load(a);
+	const struct ha_cfg_sync *set;
+	struct hs_conn *c = NULL;
+	struct ha_buf b = { 0 };
+	char err[400];
+	uint8_t type;
+	int rc = HA_EXIT_FAIL;
+
+	if (cfg == NULL)
+		return HA_EXIT_USAGE;
+	if ((set = ha_cfg_sync(cfg, a->argv[0])) == NULL) {
+		rc = ha_cli_usage_error(a, "no [sync %s] in %s", a->argv[0],
+		    cfg->path);
+		goto out;
+	}
+	if ((c = hs_connect(cfg, a->argv[1], err, sizeof(err))) == NULL) {
+		ha_log(HA_FAILURE, "pull of %s from %s: %s", set->name,
+		    a->argv[1], err);
+		goto out;
+	}
+	c->print = 1;
+	ha_tlv_str(&b, 1 | HA_TLV_CRIT, set->name);
+	ha_tlv_u32(&b, 2, o->dry_run ? HS_F_DRY : 0);
+	hs_queue(c, HS_PULL, b.s, b.len);
+	c->timeout_ms = set->timeout_ms;
+	if (hs_recv(c, &type) != 1 || type != HS_BEGIN) {
+		ha_log(HA_FAILURE, "pull of %s from %s failed", set->name,
+		    a->argv[1]);
+		goto out;
+	}
+	if (hs_receive(c, cfg) == 0) {
+		if (!o->dry_run)
+			ha_log(HA_SUCCESS, "pulled %s from %s", set->name,
+			    a->argv[1]);
+		rc = HA_EXIT_OK;
+	}
+out:
+	ha_buf_free(&b);
+	hs_close(c);
+	ha_cfg_free(cfg);
+	return rc;
+}
+
+static int
+cmd_serve(const struct ha_args *a, void *op)
+{
+	const struct hasync_opts *o = op;
+	struct ha_cfg *cfg = load(a);
+	int rc;
+
+	if (cfg == NULL)
+		return HA_EXIT_USAGE;
+	rc = hs_serve(cfg, o->foreground);
+	ha_cfg_free(cfg);
+	return rc;
+}
+
+static struct ha_state *
+state_of(const struct ha_cfg *cfg, const char *file)
+{
+	char *path = ha_xasprintf("%s/hasync/%s", cfg->cluster->state_dir,
+	    file);
+	struct ha_state *st = NULL;
+
+	if (ha_state_load(path, &st) == -1)
+		st = ha_state_new();
+	free(path);
+	return st;
+}
+
+static const char *
+get(const struct ha_state *st, const char *what, const char *set)
+{
+	char key[160];
+
+	snprintf(key, sizeof(key), "%s.%s", what, set);
+	return ha_state_get(st, key);
+}
+
+static void
+fmt_time(const char *secs, char *buf, size_t n)
+{
+	time_t t = secs ? (time_t)atoll(secs) : 0;
+
+	if (t == 0)
+		snprintf(buf, n, "-");
+	else
+		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+static int
+cmd_status(const struct ha_args *a, void *op)
+{
+	const struct hasync_opts *o = op;
+	struct ha_cfg *cfg = load(a);
+	struct ha_state *rs, *ps, *ws;
+	struct ha_buf j = { 0 };
+	size_t i;
+
+	if (cfg == NULL)
+		return HA_EXIT_USAGE;
+	rs = state_of(cfg, "recv.state");
+	ps = state_of(cfg, "push.state");
+	ws = state_of(cfg, "watch.state");
+	if (o->json)
+		ha_buf_puts(&j, "{\"sets\":[");
+	else
+		printf("%-16s %-10s %-20s %-20s %-8s %s\n", "SET", "GENERATION",
+		    "LAST PUSH", "LAST RECEIVED", "BACKLOG", "RESULT");
+	for (i = 0; i < cfg->n_syncs; i++) {
+		const char *n = cfg->syncs[i].name;
+		const char *rg = get(rs, "gen", n), *pg = get(ps, "gen", n);
+		const char *res = get(ps, "result", n), *bl = get(ws, "backlog", n);
+		unsigned long long g1 = rg ? strtoull(rg, NULL, 10) : 0;
+		unsigned long long g2 = pg ? strtoull(pg, NULL, 10) : 0;
+		unsigned long long g = g1 > g2 ? g1 : g2;
+		char pt[32], rt[32];
+
+		fmt_time(get(ps, "time", n), pt, sizeof(pt));
+		fmt_time(get(rs, "time", n), rt, sizeof(rt));
+		if (!o->json) {
+			printf("%-16s %-10llu %-20s %-20s %-8s %s\n", n, g, pt, rt,
+			    bl ? bl : "-", res ? res : "-");
+			continue;
+		}
+		ha_buf_printf(&j, "%s{\"name\":", i ? "," : "");
+		ha_json_str(&j, n);
+		ha_buf_puts(&j, ",\"path\":");
+		ha_json_str(&j, cfg->syncs[i].path);
+		ha_buf_printf(&j, ",\"generation\":%llu,\"last_push\":{\"time\":",
+		    g);
+		ha_json_str(&j, strcmp(pt, "-") ? pt : NULL);
+		ha_buf_puts(&j, ",\"peer\":");
+		ha_json_str(&j, get(ps, "peer", n));
+		ha_buf_puts(&j, ",\"result\":");
+		ha_json_str(&j, res);
+		ha_buf_puts(&j, "},\"last_received\":{\"time\":");
+		ha_json_str(&j, strcmp(rt, "-") ? rt : NULL);
+		ha_buf_puts(&j, ",\"from\":");
+		ha_json_str(&j, get(rs, "from", n));
+		ha_buf_printf(&j, "},\"backlog\":%s}", bl ? bl : "null");
+	}
+	if (o->json)
+		printf("%s]}\n", j.s);
+	ha_buf_free(&j);
+	ha_state_free(rs);
+	ha_state_free(ps);
+	ha_state_free(ws);
+	ha_cfg_free(cfg);
+	return HA_EXIT_OK;
+}
+
+static const struct ha_cmd cmds[] = {
+	{ "pull", "NAME PEER", "Fetch the tree of [sync NAME] from PEER.",
+	  pull_opts, 2, 2, HA_CMD_CONFIG, cmd_pull },
+	{ "push", "[NAME...] | PATH PEER:DEST", "Send the trees of the named "
+	  "[sync] sections (default: all) to every other member, or PATH to "
+	  "[sync DEST] on one peer.", push_opts, 0, -1, HA_CMD_CONFIG,
+	  cmd_push },
+	{ "serve", "", "Receive pushes from the cluster's leader (daemon).",
+	  daemon_opts, 0, 0, HA_CMD_CONFIG, cmd_serve },
+	{ "status", "", "Show each sync set: generation, backlog, last push.",
+	  status_opts, 0, 0, HA_CMD_CONFIG, cmd_status },
+	{ "watch", "NAME...", "Push changes of the named trees as they "
+	  "happen (daemon, inotify).", daemon_opts, 1, -1, HA_CMD_CONFIG,
+	  ha_not_implemented },
+};
+
+static const struct ha_applet app = {
+	"hasync", "Sync file trees between nodes", cmds, HA_ARRAY_LEN(cmds),
+};
+
+int
+hasync_main(int argc, char **argv)
+{
+	struct hasync_opts o = { .term = -1 };
+
+	return ha_cli_main(&app, argc, argv, &o);
+}
