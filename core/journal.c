@@ -18,8 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -40,6 +39,7 @@ void (*ha_journal_test_hook)(const char *stage);
 struct ha_journal {
 	char *path;
 	int fd;			/* O_APPEND, -1 until opened */
+	int lock;		/* path.lock, flock()ed: one writer */
 	struct ha_pathset set;	/* val: seq of the last add */
 	uint64_t seq;
 	uint64_t rescan_seq;	/* 0: no rescan pending */
@@ -330,6 +330,28 @@ read_file(const char *path, struct ha_buf *b)
 	return 1;
 }
 
+/* One process at a time writes a journal (the file itself is replaced). */
+static int
+take_lock(struct ha_journal *j)
+{
+	char *lp = ha_xasprintf("%s.lock", j->path);
+
+	j->lock = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lock == -1) {
+		ha_log_errno(HA_FAILURE, "open %s", lp);
+	} else if (flock(j->lock, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			ha_log(HA_FAILURE, "%s is in use by another process",
+			    j->path);
+		else
+			ha_log_errno(HA_FAILURE, "lock %s", lp);
+		close(j->lock);
+		j->lock = -1;
+	}
+	free(lp);
+	return j->lock == -1 ? -1 : 0;
+}
+
 struct ha_journal *
 ha_journal_open(const char *path)
 {
@@ -340,6 +362,8 @@ ha_journal_open(const char *path)
 	j->path = ha_xstrdup(path);
 	j->fd = -1;
 	ha_pathset_init(&j->set);
+	if (take_lock(j) == -1)
+		goto fail;
 	if ((r = read_file(path, &b)) == -1) {
 		ha_log_errno(HA_FAILURE, "read %s", path);
 		goto fail;
@@ -368,6 +392,8 @@ ha_journal_close(struct ha_journal *j)
 		return;
 	if (j->fd != -1)
 		close(j->fd);
+	if (j->lock > 0)
+		close(j->lock);
 	ha_pathset_fini(&j->set);
 	free(j->path);
 	free(j);

@@ -32,7 +32,8 @@ struct ha_journal_batch {
 
 /*
  * Open the journal at path, creating it (mode 0600) when absent, and
- * load what it holds. NULL (logged) when it cannot be read or created.
+ * load what it holds; path.lock keeps other processes out. NULL (logged)
+ * when it cannot be read, created or locked.
  * A corrupt file is logged as a FAILURE, kept as path.corrupt, and the
  * journal opens with what could be read plus a rescan marker.
  */

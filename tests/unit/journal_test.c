@@ -387,6 +387,21 @@ TEST(peek)
 	ha_journal_close(j);
 }
 
+TEST(one_writer)
+{
+	struct ha_journal *j, *k;
+
+	fresh();
+	j = ha_journal_open(path);
+	CHECK(j != NULL);
+	k = ha_journal_open(path);
+	CHECK(k == NULL && logged("is in use by another process"));
+	ha_journal_close(j);
+	k = ha_journal_open(path);
+	CHECK(k != NULL);
+	ha_journal_close(k);
+}
+
 int
 main(void)
 {
@@ -400,6 +415,7 @@ main(void)
 	RUN(crash_while_appending_or_compacting);
 	RUN(stays_small);
 	RUN(peek);
+	RUN(one_writer);
 	fresh();
 	rmdir(dir);
 	return t_done();
