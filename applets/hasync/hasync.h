@@ -140,7 +140,10 @@ char *hs_state_dir(const struct ha_cfg *cfg);
 
 /* The receiver: serve pushes and pulls on c until it closes. */
 int hs_serve_conn(struct hs_conn *c, const struct ha_cfg *cfg);
-/* Receive one push that begins with the BEGIN frame in c->in. */
+/*
+ * Receive one push that begins with the BEGIN frame in c->in: 0 done,
+ * 1 answered but some files failed, -1 refused (ERROR sent).
+ */
 int hs_receive(struct hs_conn *c, const struct ha_cfg *cfg);
 
 /* Run a configured command, log its output; 0 when it succeeded. */

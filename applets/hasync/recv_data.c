@@ -449,7 +449,7 @@ rcv_finish(struct rcv *r)
 		    "written, %u deleted", r->set->name, r->c->name, r->errors,
 		    r->files, r->deleted);
 		commit_reply(r, 0);
-		return -1;
+		return 1;	/* answered: the connection goes on */
 	}
 	(void)rcv_manifest_save(r);
 	if (r->set->post_command && hs_run_cmd("post_command",

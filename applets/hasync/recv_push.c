@@ -204,36 +204,48 @@ begin(struct rcv *r)
 static int
 read_list(struct rcv *r)
 {
-	const char *why;
+	struct ha_zio *z = ha_zio_inflater();
+	struct ha_buf b = { 0 };
+	const char *why = NULL;
 	uint8_t type;
 	size_t from = 0, i;
+	int rc = -1;
 
 	for (;;) {
 		if (hs_recv(r->c, &type) != 1)
-			return -1;
+			goto out;
 		if (type == HS_FLIST_END)
 			break;
-		if (type != HS_FLIST || ha_flist_decode_all((uint8_t *)
-		    r->c->in.s, r->c->in.len, &r->fl, &why) == -1) {
-			hs_refuse(r->c, "a bad file list: %s", type != HS_FLIST
-			    ? "unexpected message" : why);
-			return -1;
+		b.len = 0;
+		if (type != HS_FLIST)
+			why = "unexpected message";
+		else if (ha_zio_unpack(z, (uint8_t *)r->c->in.s, r->c->in.len,
+		    &b, &why) == 0)
+			(void)ha_flist_decode_all((uint8_t *)b.s, b.len, &r->fl,
+			    &why);
+		if (why) {
+			hs_refuse(r->c, "a bad file list: %s", why);
+			goto out;
 		}
 		for (i = from ? from : 1; i < r->fl.n; i++)
 			if (strcmp(r->fl.v[i - 1].path, r->fl.v[i].path) >= 0) {
 				hs_refuse(r->c, "a bad file list: not in order "
 				    "or a path twice (%s)", r->fl.v[i].path);
-				return -1;
+				goto out;
 			}
 		from = r->fl.n;
 		if (r->fl.n > MAX_ENTRIES) {
 			hs_refuse(r->c, "a file list of more than %d entries",
 			    MAX_ENTRIES);
-			return -1;
+			goto out;
 		}
 	}
 	r->fs = ha_xcalloc(r->fl.n + 1, sizeof(*r->fs));
-	return 0;
+	rc = 0;
+out:
+	ha_zio_free(z);
+	ha_buf_free(&b);
+	return rc;
 }
 
 static void
@@ -304,7 +316,8 @@ static void
 fail_entry(struct rcv *r, const char *path, const char *what)
 {
 	ha_log(HA_FAILURE, "set %s: %s: %s: %s", r->set->name, path, what,
-	    errno == ELOOP ? "a symlink in the way (not followed)" :
+	    errno == ELOOP || errno == ENOTDIR ? "a symlink or a file in the "
+	    "way (not followed)" :
 	    strerror(errno));
 	r->errors++;
 }

@@ -140,25 +140,36 @@ begin(struct snd *s, long term, unsigned flags, const struct ha_buf *scopes)
 	return 0;
 }
 
-static void
+/* The file list in zio chunks of whole entries (paths compress well). */
+static int
 send_list(struct snd *s)
 {
-	struct ha_buf b = { 0 };
+	struct ha_buf b = { 0 }, z = { 0 };
+	struct ha_zio *zl = ha_zio_deflater((int)s->set->compress);
+	const char *why;
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < s->fl.n; i++) {
-		ha_flist_encode(&s->fl.v[i], &b);
-		if (b.len >= HS_FRAME_FILL - 2 * HA_FLIST_PATH_MAX - 200) {
-			hs_queue(s->c, HS_FLIST, b.s, b.len);
-			b.len = 0;
-		}
+	for (i = 0; rc == 0 && i <= s->fl.n; i++) {
+		if (i < s->fl.n)
+			ha_flist_encode(&s->fl.v[i], &b);
+		if (b.len == 0 || (i < s->fl.n && b.len < HA_ZIO_CHUNK -
+		    2 * HA_FLIST_PATH_MAX - 200))
+			continue;
+		z.len = 0;
+		if (ha_zio_pack(zl, b.s, b.len, &z, &why) == -1)
+			rc = fail(s, "compress: %s", why);
+		else
+			hs_queue(s->c, HS_FLIST, z.s, z.len);
+		b.len = 0;
 	}
-	if (b.len)
-		hs_queue(s->c, HS_FLIST, b.s, b.len);
 	b.len = 0;
 	ha_tlv_u32(&b, 1, (uint32_t)s->fl.n);
 	hs_queue(s->c, HS_FLIST_END, b.s, b.len);
 	ha_buf_free(&b);
+	ha_buf_free(&z);
+	ha_zio_free(zl);
+	return rc;
 }
 
 /* One WANT frame: wanted files with signature pieces, and changes. */
@@ -426,8 +437,7 @@ hs_push_flags(struct hs_conn *c, const struct ha_cfg *cfg,
 	s.sigs = ha_xcalloc(s.fl.n + 1, sizeof(*s.sigs));
 	s.wanted = ha_xcalloc(s.fl.n + 1, 1);
 	s.order = ha_xcalloc(s.fl.n + 1, sizeof(*s.order));
-	send_list(&s);
-	if (read_wants(&s) == -1)
+	if (send_list(&s) == -1 || read_wants(&s) == -1)
 		goto out;
 	if (dry_run)
 		s.n_order = 0;

@@ -93,7 +93,8 @@ hs_serve_conn(struct hs_conn *c, const struct ha_cfg *cfg)
 			hs_refuse(c, "unexpected message %u", type);
 			return -1;
 		}
-		if (r == -1 && c->peer == NULL)
+		/* After a refusal the rest of their push is noise: hang up. */
+		if (r == -1)
 			return -1;
 	}
 }

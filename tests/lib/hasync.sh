@@ -2,7 +2,7 @@
 # with a CA, configs with [sync] sets, a receiver daemon, tree listings.
 #
 #   hs_setup            topology of 2 hosts, PKI, configs $C1 $C2
-#   hs_serve H          start `hasync serve -f` on host H (log $T_TMP/serveH.log)
+#   hs_serve H [ARGS]   start `hasync serve -f` on host H (log $T_TMP/serveH.log)
 #   hs_list DIR         one line per entry: path type mode owner mtime size
 #   hs_same A B         trees equal: contents, links, modes, owners, mtimes
 #   hs_gen_tree DIR N   a tree of about N files of every kind
@@ -51,10 +51,12 @@ hs_setup() {
 	mkdir -p "$T_TMP/h1/data" "$T_TMP/h2/data" "$T_TMP/h1/other" "$T_TMP/h2/other"
 }
 
-hs_serve() { # hs_serve HOST [CONF]
-	local h=$1 conf=${2:-$T_TMP/h$1/habox.conf}
-	topo_bg "$h" "$HABOX" hasync serve -f -c "$conf" 2>>"$T_TMP/serve$h.log"
-	HS_SERVE_PID=$T_LASTPID
+hs_serve() { # hs_serve HOST [ARGS...]
+	local h=$1
+	shift
+	topo_bg "$h" "$HABOX" hasync serve -f -c "$T_TMP/h$h/habox.conf" "$@" \
+		2>>"$T_TMP/serve$h.log"
+	printf -v "HS_PID_$h" %s "$T_LASTPID"
 	t_wait 5 grep -q "serving sync" "$T_TMP/serve$h.log"
 }
 
