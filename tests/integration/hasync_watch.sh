@@ -32,10 +32,10 @@ watch_stop() {
 # serve_stop: the daemon and the children serving open connections.
 serve_stop() {
 	local kids
-	kids=$(ps -o pid= --ppid "$HS_SERVE_PID")
-	kill -TERM "$HS_SERVE_PID" $kids 2>/dev/null
-	wait "$HS_SERVE_PID" 2>/dev/null
-	t_wait 5 sh -c "! kill -0 $HS_SERVE_PID $kids 2>/dev/null"
+	kids=$(ps -o pid= --ppid "$HS_PID_2")
+	kill -TERM "$HS_PID_2" $kids 2>/dev/null
+	wait "$HS_PID_2" 2>/dev/null
+	t_wait 5 sh -c "! kill -0 $HS_PID_2 $kids 2>/dev/null"
 }
 # has REL CONTENT [SECONDS]: the peer's copy has that content.
 has() {
