@@ -29,7 +29,7 @@
 #include "core/loop.h"
 #include "core/util.h"
 
-#define SETTLE_MS 5		/* quiet time that ends a burst */
+#define SETTLE_MS 2		/* quiet time that ends a burst */
 #define SETTLE_MAX_MS 50	/* a burst never waits longer */
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 10000
