@@ -121,3 +121,23 @@ t_case "an unknown set is a usage error" --exit 2 --err-has "no [sync nosuch]" \
 t_case "a second watcher of the same set is refused" --exit 1 --err-has "already running" \
 	-- topo_exec 1 "$HABOX" hasync watch -f -c "$C1" data
 watch_stop
+
+# --- a damaged journal -------------------------------------------------------
+J=$T_TMP/h1/state/hasync/watch-data@node2.journal
+echo "not a journal" >"$J"
+echo "lost?" >"$D1/while-damaged"
+watch_start
+t_ok "a damaged journal is a FAILURE" t_wait 5 grep -q "watch-data@node2.journal is corrupt" "$LOG"
+t_ok "  kept aside for inspection" test -e "$J.corrupt"
+t_ok "  and the full comparison brings every change" has while-damaged "lost?"
+watch_stop
+
+# --- in the background ---------------------------------------------------------
+PIDF=$T_TMP/h1/run/hasync-watch-data.pid
+t_case "without -f it returns once it watches" --exit 0 \
+	-- topo_exec 1 "$HABOX" hasync watch -c "$C1" data
+t_ok "  its pidfile names a running process" sh -c "kill -0 \$(cat $PIDF)"
+echo bg >"$D1/bg"
+t_ok "  it pushes" has bg bg
+kill -TERM "$(cat "$PIDF")"
+t_ok "  SIGTERM stops it and removes the pidfile" t_wait 5 test ! -e "$PIDF"
