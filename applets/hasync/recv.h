@@ -12,7 +12,7 @@
 
 #define RCV_DCACHE 128
 #define PEND_FILES_MAX 4096		/* commit a batch at this many files */
-#define PEND_BYTES_MAX (512ull << 20)	/* or bytes */
+#define PEND_BYTES_MAX (64ull << 20)	/* or bytes */
 
 enum { RCV_DONE_NO, RCV_DONE_OK, RCV_DONE_FAIL, RCV_DONE_SKIP };
 

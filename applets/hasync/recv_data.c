@@ -23,6 +23,7 @@
 
 int rcv_data(struct rcv *r);
 int rcv_finish(struct rcv *r);
+void rcv_abort(struct rcv *r);
 
 static void
 times_of(struct timespec ts[2], int64_t ns)
@@ -465,4 +466,58 @@ rcv_finish(struct rcv *r)
 	    (unsigned long long)gen);
 	commit_reply(r, gen);
 	return 0;
+}
+
+/*
+ * A push cut short: the files already received whole and verified are
+ * committed (each is complete, so every file stays old or new, and a
+ * flaky link still makes progress); the one in flight is dropped. The
+ * manifest learns the committed files so they are not taken for local
+ * changes next time.
+ */
+void
+rcv_abort(struct rcv *r)
+{
+	struct ha_flist m = { 0 };
+	struct ha_buf b = { 0 };
+	char *path;
+	size_t i;
+
+	if (r->fs == NULL || (r->flags & HS_F_DRY))
+		return;
+	if (r->cur >= 0)
+		drop_cur(r, RCV_DONE_FAIL);
+	if (r->n_pend == 0)
+		return;
+	commit_pending(r);
+	if (r->fsync_each)
+		(void)fsync(r->rootfd);
+	else
+		(void)syncfs(r->rootfd);
+	for (i = 0; i < r->manifest.n; i++) {
+		const struct ha_flist_ent *e = &r->manifest.v[i];
+		const struct ha_flist_ent *s = ha_flist_find(&r->fl, e->path);
+
+		if (s == NULL || r->fs[s - r->fl.v].done != RCV_DONE_OK ||
+		    !r->fs[s - r->fl.v].want)
+			ha_flist_add(&m, e);
+	}
+	for (i = 0; i < r->fl.n; i++)
+		if (r->fs[i].want && r->fs[i].done == RCV_DONE_OK) {
+			struct ha_flist_ent *e = ha_flist_add(&m, &r->fl.v[i]);
+
+			e->size = r->fs[i].size;
+			e->mtime_ns = r->fs[i].mtime;
+			e->flags = 0;
+		}
+	ha_flist_sort(&m);
+	for (i = 0; i < m.n; i++)
+		ha_flist_encode(&m.v[i], &b);
+	path = ha_xasprintf("%s/%s.manifest", r->sdir, r->set->name);
+	(void)ha_file_write_atomic(path, b.s ? b.s : "", b.len, 0600);
+	ha_log(HA_WARNING, "set %s from %s: cut short; %u file(s) complete "
+	    "were kept", r->set->name, r->c->name, r->files);
+	free(path);
+	ha_buf_free(&b);
+	ha_flist_free(&m);
 }

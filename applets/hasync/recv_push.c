@@ -492,11 +492,16 @@ scan_local(struct rcv *r)
 {
 	size_t i;
 
+	/* A whole-tree push also removes leftovers of a cut transfer. */
+	if (!(r->flags & HS_F_PARTIAL)) {
+		if (hs_scan(r->rootfd, NULL, &r->set->exclude, 0,
+		    !(r->flags & HS_F_DRY), &r->local) == -1)
+			return -1;
+		ha_flist_sort(&r->local);
+		return 0;
+	}
 	if (!(r->flags & HS_F_DELETE))
 		return 0;
-	if (!(r->flags & HS_F_PARTIAL))
-		return hs_scan(r->rootfd, NULL, &r->set->exclude, 0, 1,
-		    &r->local);
 	for (i = 0; i < r->n_scopes; i++) {
 		const char *base;
 
@@ -512,6 +517,7 @@ scan_local(struct rcv *r)
 
 int rcv_data(struct rcv *r);
 int rcv_finish(struct rcv *r);
+void rcv_abort(struct rcv *r);
 
 static void
 rcv_free(struct rcv *r)
@@ -575,6 +581,8 @@ hs_receive(struct hs_conn *c, const struct ha_cfg *cfg)
 		goto out;
 	rc = rcv_finish(&r);
 out:
+	if (rc == -1)
+		rcv_abort(&r);
 	rcv_free(&r);
 	return rc;
 }
