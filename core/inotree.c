@@ -51,7 +51,7 @@ struct ha_inotree {
 	int warned_limit;
 };
 
-/* --- the wd map ---------------------------------------------------------- */
+/* --- the wd map ----------------------------------------------------------- */
 
 static struct watch *
 wfind(const struct ha_inotree *t, int wd)
@@ -82,8 +82,9 @@ wgrow(struct ha_inotree *t)
 	for (i = 0; i < n; i++) {
 		if (old[i].wd <= 0)
 			continue;
-		for (j = (size_t)old[i].wd & m; t->w[j].wd != 0; j = (j + 1) & m)
-			;
+		j = (size_t)old[i].wd & m;
+		while (t->w[j].wd != 0)
+			j = (j + 1) & m;
 		t->w[j] = old[i];
 		t->used_w++;
 	}
@@ -119,7 +120,7 @@ wdel(struct ha_inotree *t, struct watch *w)
 	t->live--;
 }
 
-/* --- helpers ------------------------------------------------------------- */
+/* --- helpers -------------------------------------------------------------- */
 
 int
 ha_inotree_excluded(const char *const *exclude, size_t n, const char *rel)
@@ -155,7 +156,7 @@ note(struct ha_inotree *t, const char *rel)
 		ha_pathset_put(&t->pending, rel, NULL);
 }
 
-/* --- watching directories -------------------------------------------------- */
+/* --- watching directories ------------------------------------------------- */
 
 static void scan(struct ha_inotree *t, const char *rel, int report);
 
@@ -290,7 +291,7 @@ rewalk(struct ha_inotree *t)
 	t->rescan = 1;
 }
 
-/* --- events ------------------------------------------------------------- */
+/* --- events --------------------------------------------------------------- */
 
 static void
 event(struct ha_inotree *t, const struct inotify_event *ev)

@@ -54,7 +54,7 @@ hook(const char *stage)
 		ha_journal_test_hook(stage);
 }
 
-/* --- encoding -------------------------------------------------------------- */
+/* --- encoding ------------------------------------------------------------- */
 
 static uint32_t
 get32(const unsigned char *p)
@@ -101,7 +101,7 @@ header(struct ha_buf *b)
 	ha_buf_add(b, h, sizeof(h));
 }
 
-/* --- decoding -------------------------------------------------------------- */
+/* --- decoding ------------------------------------------------------------- */
 
 /* The length of a valid record at p (n bytes there), or 0. */
 static size_t
@@ -193,7 +193,7 @@ ha_journal_decode(const void *buf, size_t len, struct ha_pathset *set,
 	return HA_JOURNAL_OK;
 }
 
-/* --- the file ---------------------------------------------------------------- */
+/* --- the file ------------------------------------------------------------- */
 
 /*
  * Rewrite the file atomically with exactly what is pending, then append
@@ -399,7 +399,7 @@ ha_journal_close(struct ha_journal *j)
 	free(j);
 }
 
-/* --- operations ----------------------------------------------------------------- */
+/* --- operations ----------------------------------------------------------- */
 
 int
 ha_journal_add(struct ha_journal *j, const char *const *paths, size_t n)

@@ -19,7 +19,7 @@ struct ha_pathset {
 	size_t n_ents;			/* slots used, holes included */
 	size_t cap_ents;
 	size_t count;			/* live entries */
-	uint32_t *index;		/* hash slot -> ents index + 1, 0 empty */
+	uint32_t *index;		/* slot -> ents index + 1; 0: empty */
 	size_t n_index;			/* a power of two */
 };
 

@@ -77,7 +77,7 @@ hs_journal_path(const struct ha_cfg *cfg, const char *set, const char *node)
 	    cfg->cluster->state_dir, set, node);
 }
 
-/* --- followers: connect, push, back off -------------------------------- */
+/* --- followers: connect, push, back off ----------------------------------- */
 
 static struct ha_buf quiet_why;
 
@@ -240,7 +240,7 @@ push_now(struct follower *f)
 	ha_journal_batch_free(&b);
 }
 
-/* --- events ---------------------------------------------------------------- */
+/* --- events --------------------------------------------------------------- */
 
 static void
 on_settle(struct ha_loop *l, void *arg)
@@ -305,7 +305,7 @@ on_hup(struct ha_loop *l, void *arg)
 	    "configuration; restart it to apply a new one");
 }
 
-/* --- setup ------------------------------------------------------------------- */
+/* --- setup ---------------------------------------------------------------- */
 
 static int
 open_set(struct watcher *w, struct wset *ws, const struct ha_cfg_sync *set)
