@@ -127,6 +127,9 @@ ha_delta_sig_make(int fd, uint64_t size, struct ha_buf *out,
 	put32(hdr + 8, blen);
 	put64(hdr + 12, size);
 	ha_buf_add(out, hdr, sizeof(hdr));
+	/* A small file needs no 1 MB buffer (no mmap per file). */
+	if (size < chunk)
+		chunk = (size_t)size + blen - (size_t)size % blen;
 	buf = ha_xmalloc(chunk);
 	for (off = 0; off < size; ) {
 		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
@@ -258,14 +261,14 @@ ha_delta_file_sha(int fd, uint64_t size, uint8_t sha[HA_DELTA_SHA_LEN],
     const char **why)
 {
 	struct ha_sha256 c;
-	uint8_t *buf = ha_xmalloc(IO_CHUNK);
+	size_t chunk = size < IO_CHUNK ? (size_t)size + 1 : IO_CHUNK;
+	uint8_t *buf = ha_xmalloc(chunk);
 	uint64_t off;
 	int rc = -1;
 
 	ha_sha256_init(&c);
 	for (off = 0; off < size; ) {
-		size_t n = size - off < IO_CHUNK ? (size_t)(size - off) :
-		    IO_CHUNK;
+		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
 
 		if (read_at(fd, buf, n, off, why) == -1)
 			goto out;

@@ -7,6 +7,7 @@
 #include "core/delta.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,10 +45,24 @@ struct ha_delta_apply {
 	size_t olen;
 };
 
+/*
+ * One freed state kept for the next file: a receiver applies thousands
+ * of small files in a row, and with musl's allocator each 64 KiB state
+ * freed would be an munmap (a TLB shootdown) and fresh page faults.
+ */
+static struct ha_delta_apply *spare;
+
 struct ha_delta_apply *
 ha_delta_apply_new(int basis_fd, uint64_t basis_size, int out_fd)
 {
-	struct ha_delta_apply *a = ha_xcalloc(1, sizeof(*a));
+	struct ha_delta_apply *a = spare;
+
+	spare = NULL;
+	if (a)
+		memset(a, 0, offsetof(struct ha_delta_apply, obuf));
+	else
+		a = ha_xcalloc(1, sizeof(*a));
+	a->olen = 0;
 
 	a->basis_fd = basis_fd;
 	a->basis_size = basis_fd >= 0 ? basis_size : 0;
@@ -61,7 +76,10 @@ ha_delta_apply_new(int basis_fd, uint64_t basis_size, int out_fd)
 void
 ha_delta_apply_free(struct ha_delta_apply *a)
 {
-	free(a);
+	if (a && spare == NULL)
+		spare = a;
+	else
+		free(a);
 }
 
 uint64_t

@@ -7,6 +7,7 @@
 #include "core/delta.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -323,14 +324,30 @@ finish(struct mk *m, uint8_t sha[HA_DELTA_SHA_LEN])
 	return flush_out(m);
 }
 
+/*
+ * The state and read buffer of the last call, kept for the next: a sender
+ * makes thousands of deltas in a row, and with musl's allocator each large
+ * block freed would be an munmap (a TLB shootdown) and fresh page faults.
+ */
+static struct mk *spare;
+static uint8_t *spare_buf;
+static size_t spare_cap;
+
 int
 ha_delta_make(int fd, uint64_t size, const struct ha_delta_sig *sig,
     ha_delta_out_fn out, void *arg, uint8_t sha[HA_DELTA_SHA_LEN],
     struct ha_delta_stats *st, const char **why)
 {
-	struct mk *m = ha_xcalloc(1, sizeof(*m));
+	struct mk *m = spare;
 	uint8_t hdr[OPS_HDR_LEN];
 	int rc = -1;
+
+	spare = NULL;
+	if (m)
+		memset(m, 0, offsetof(struct mk, obuf));
+	else
+		m = ha_xcalloc(1, sizeof(*m));
+	m->olen = 0;
 
 	m->fd = fd;
 	m->size = size;
@@ -338,8 +355,17 @@ ha_delta_make(int fd, uint64_t size, const struct ha_delta_sig *sig,
 	m->out = out;
 	m->arg = arg;
 	m->why = why;
-	m->cap = HA_DELTA_LIT_MAX + (sig ? sig->block_len : 0) + READ_CHUNK;
-	m->buf = ha_xmalloc(m->cap);
+	/* Reads need no more room than the file (no mmap per small file). */
+	m->cap = HA_DELTA_LIT_MAX + (sig ? sig->block_len : 0) +
+	    (size < READ_CHUNK ? (size_t)size + 4096 : READ_CHUNK);
+	if (spare_buf && spare_cap >= m->cap) {
+		m->buf = spare_buf;
+		m->cap = spare_cap;
+	} else {
+		free(spare_buf);
+		m->buf = ha_xmalloc(m->cap);
+	}
+	spare_buf = NULL;
 	ha_sha256_init(&m->sha);
 	memcpy(hdr, OPS_MAGIC, 4);
 	hdr[4] = DELTA_VERSION;
@@ -356,7 +382,8 @@ ha_delta_make(int fd, uint64_t size, const struct ha_delta_sig *sig,
 		*st = m->st;
 	rc = 0;
 out:
-	free(m->buf);
-	free(m);
+	spare_buf = m->buf;
+	spare_cap = m->cap;
+	spare = m;
 	return rc;
 }

@@ -27,6 +27,7 @@ struct hasync_opts {
 	int foreground;
 	int json;
 	long term;
+	const char *paths_from;
 };
 
 int hs_serve(const struct ha_cfg *cfg, int foreground);
@@ -36,6 +37,10 @@ int hs_serve(const struct ha_cfg *cfg, int foreground);
 static const struct ha_opt push_opts[] = {
 	{ 'n', "dry-run", NULL, "say what would change, write nothing",
 	  HA_OPT_FLAG, O(dry_run), 0, 0 },
+	{ 0, "paths-from", "FILE", "push only these paths of the set, one "
+	  "relative path a line (- for stdin); a path gone here is deleted "
+	  "there when the set has delete = yes", HA_OPT_STR, O(paths_from),
+	  0, 0 },
 	{ 0, "term", "N", "the leader's term, checked by the receivers",
 	  HA_OPT_INT, O(term), 0, 0x7fffffff },
 	{ 0 },
@@ -114,6 +119,36 @@ remember(const struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 	(void)hs_state_set(cfg, "push.state", kv, gen ? 4 : 3);
 }
 
+/* --paths-from: one path a line; NULL (logged) when unreadable. */
+static char **
+read_paths(const char *file, size_t *n)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	char **v = NULL, *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	*n = 0;
+	if (f == NULL) {
+		ha_log_errno(HA_FAILURE, "cannot read %s", file);
+		return NULL;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		v = ha_xreallocarray(v, *n + 2, sizeof(*v));
+		v[(*n)++] = ha_xstrdup(line);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	if (v == NULL)
+		v = ha_xcalloc(1, sizeof(*v));
+	return v;
+}
+
 /* One set to every peer (connections kept in conns across sets). */
 static int
 push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
@@ -121,9 +156,17 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
     const struct hasync_opts *o)
 {
 	struct hs_push_stats st;
-	char err[600];
-	size_t i;
+	char err[600], **paths = NULL;
+	size_t i, np = 0;
 	int rc = 0;
+
+	if (o->paths_from && (paths = read_paths(o->paths_from, &np)) == NULL)
+		return -1;
+	if (o->paths_from && np == 0) {
+		ha_log(HA_INFO, "%s: no paths to push", set->name);
+		free(paths);
+		return 0;
+	}
 
 	if (set->pre_command && !o->dry_run && hs_run_cmd("pre_command",
 	    set->pre_command, set->name, set->timeout_ms, err,
@@ -141,8 +184,8 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 			rc = -1;
 			continue;
 		}
-		if (hs_push_set(conns[i], cfg, set, NULL, 0, o->term,
-		    o->dry_run, &st, err, sizeof(err)) == -1) {
+		if (hs_push_set(conns[i], cfg, set, (const char *const *)paths,
+		    np, o->term, o->dry_run, &st, err, sizeof(err)) == -1) {
 			ha_log(HA_FAILURE, "push of %s to %s: %s", set->name,
 			    peers[i], err);
 			if (!o->dry_run)
@@ -160,6 +203,9 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 			remember(cfg, set, peers[i], "ok", st.generation);
 		}
 	}
+	for (i = 0; i < np; i++)
+		free(paths[i]);
+	free(paths);
 	return rc;
 }
 

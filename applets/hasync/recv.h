@@ -64,6 +64,8 @@ struct rcv {
 	uint64_t pend_bytes;
 	uint32_t n_want, files, deleted, errors, conflicts, skipped;
 	unsigned tmp_seq;
+	int64_t t0;
+	int64_t sync_ms;
 };
 
 int rcv_dir(struct rcv *r, const char *dir);

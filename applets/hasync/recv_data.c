@@ -69,8 +69,11 @@ commit_pending(struct rcv *r)
 	size_t i;
 
 	/* Data first on disk, then the names: old or new, never partial. */
+	int64_t t = ha_now_ms();
+
 	if (!r->fsync_each && r->n_pend && syncfs(r->rootfd) == -1)
 		ha_log_errno(HA_WARNING, "syncfs %s", r->set->path);
+	r->sync_ms += ha_now_ms() - t;
 	for (i = 0; i < r->n_pend; i++) {
 		struct rcv_pending *p = &r->pend[i];
 		const struct ha_flist_ent *e = &r->fl.v[p->idx];
@@ -460,6 +463,8 @@ rcv_finish(struct rcv *r)
 		return -1;
 	}
 	gen = bump_generation(r);
+	ha_log(HA_DEBUG, "set %s: %lld ms in syncfs", r->set->name,
+	    (long long)r->sync_ms);
 	ha_log(HA_SUCCESS, "set %s from %s: %u written, %u deleted, %u kept "
 	    "as conflicts, %u skipped, generation %llu", r->set->name,
 	    r->c->name, r->files, r->deleted, r->conflicts, r->skipped,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -565,6 +566,7 @@ hs_receive(struct hs_conn *c, const struct ha_cfg *cfg)
 	r.cur = -1;
 	r.is_root = geteuid() == 0;
 	r.sdir = hs_state_dir(cfg);
+	r.t0 = ha_now_ms();
 	if (begin(&r) == -1)
 		goto out;
 	c->timeout_ms = r.set->timeout_ms;
@@ -577,9 +579,27 @@ hs_receive(struct hs_conn *c, const struct ha_cfg *cfg)
 		hs_refuse(c, "cannot read %s", r.set->path);
 		goto out;
 	}
-	if (plan(&r) == -1 || rcv_data(&r) == -1)
+	ha_log(HA_DEBUG, "set %s: list of %zu entries read in %lld ms",
+	    r.set->name, r.fl.n, (long long)(ha_now_ms() - r.t0));
+	if (plan(&r) == -1)
 		goto out;
+	ha_log(HA_DEBUG, "set %s: %u file(s) asked for at %lld ms",
+	    r.set->name, r.n_want, (long long)(ha_now_ms() - r.t0));
+	if (rcv_data(&r) == -1)
+		goto out;
+	ha_log(HA_DEBUG, "set %s: data in at %lld ms", r.set->name,
+	    (long long)(ha_now_ms() - r.t0));
 	rc = rcv_finish(&r);
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		ha_log(HA_DEBUG, "set %s: done at %lld ms (cpu: user %ld ms, "
+		    "sys %ld ms)", r.set->name,
+		    (long long)(ha_now_ms() - r.t0),
+		    ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000,
+		    ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000);
+	}
 out:
 	if (rc == -1)
 		rcv_abort(&r);

@@ -170,3 +170,28 @@ t_case "malicious sender: a delta that copies past the basis: refused" --out-has
 t_ok "  the file is untouched" cmp "$D2/victim" "$T_TMP/victim.orig"
 t_ok "  no temp file left" sh -c "! ls -a '$D2' | grep -q hasync-tmp"
 t_ok "  the receiver keeps serving" serving
+
+# --- partial pushes (the API watch uses) --------------------------------------------------
+push data >/dev/null 2>&1
+echo changed-a >"$D1/dir1/partial-a"
+mkdir -p "$D1/newdir/sub"; echo c >"$D1/newdir/sub/c"
+rm -f "$(find "$D1/dir8" -name 'ex*' | head -1)"
+gone=$(cd "$D1" && find dir9 -name 'text*' | head -1)
+rm -f "$D1/$gone"
+echo unlisted >"$D1/dir1/unlisted"
+printf '%s\n' dir1/partial-a newdir "$gone" >"$T_TMP/paths"
+t_case "a push of some paths only" --out-has "data -> node2" \
+	-- push data --paths-from "$T_TMP/paths"
+t_ok "  the listed file is there" cmp "$D1/dir1/partial-a" "$D2/dir1/partial-a"
+t_ok "  the new directory's subtree too" cmp "$D1/newdir/sub/c" "$D2/newdir/sub/c"
+t_ok "  the listed path gone here is gone there" test ! -e "$D2/$gone"
+t_ok "  an unlisted change is not sent" test ! -e "$D2/dir1/unlisted"
+t_ok "  an unlisted deletion is not made" sh -c "test \$(find '$D2/dir8' -name 'ex*' | wc -l) -gt \$(find '$D1/dir8' -name 'ex*' | wc -l)"
+echo small >"$D1/dir1/partial-a"
+echo dir1/partial-a >"$T_TMP/paths"
+t_case "a push of one small file takes little time" -- push data --paths-from "$T_TMP/paths"
+ms=$(sed -n 's/.* \([0-9]*\) ms$/\1/p' "$T_TMP/case.$T_N/out")
+echo "one small file, fresh connection: $ms ms"
+t_ok "  the whole tree is equal after a full push" sh -c "'$HABOX' --list >/dev/null; ip netns exec $(topo_ns 1) '$HABOX' hasync push data -c '$C1' >/dev/null 2>&1"
+expect
+t_ok "  (equal)" hs_same "$T_TMP/expect" "$D2"
