@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "core/journal.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/net.h"
 #include "core/util.h"
 
 #define SETTLE_MS 2		/* quiet time that ends a burst */
@@ -34,6 +36,8 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 10000
 #define FULL_AFTER 4096		/* more paths: push the whole tree */
+#define SLOW_MS 500		/* a connect that failed slower: probe */
+#define PROBE_MS 3000
 
 struct wset;
 
@@ -46,6 +50,8 @@ struct follower {
 	int64_t backoff_ms;
 	int64_t down_since;	/* 0: up */
 	int caught_up;
+	int slow;		/* connecting failed by timing out */
+	int probe;		/* a probe connection in progress, or -1 */
 };
 
 struct wset {
@@ -109,6 +115,71 @@ connect_quiet(struct watcher *w, const char *node, char *err, size_t n)
 	if (c == NULL && quiet_why.len)
 		snprintf(err, n, "%s", quiet_why.s);
 	return c;
+}
+
+/*
+ * A follower that is off the network (no answer, not even a refusal)
+ * would hold the whole loop, and so every other follower, for the
+ * connect timeout at each retry. Once connecting to it was slow, the
+ * TCP connection is first made from the loop, without waiting; only a
+ * follower that answers gets the (blocking) TLS connection.
+ */
+static void failed(struct follower *f, const char *why);
+
+static void
+probe_end(struct follower *f, const char *why)
+{
+	struct watcher *w = f->ws->w;
+
+	ha_loop_del(w->loop, f->probe);
+	close(f->probe);
+	f->probe = -1;
+	ha_loop_cancel(w->loop, f->timer);
+	f->timer = NULL;
+	if (why) {
+		failed(f, why);
+		return;
+	}
+	f->slow = 0;
+	push_now(f);
+}
+
+static void
+on_probe(struct ha_loop *l, int fd, short revents, void *arg)
+{
+	struct follower *f = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	probe_end(f, err ? strerror(err) : NULL);
+}
+
+static void
+on_probe_timeout(struct ha_loop *l, void *arg)
+{
+	struct follower *f = arg;
+
+	f->timer = NULL;
+	probe_end(f, "connect: timed out");
+}
+
+static void
+probe(struct follower *f)
+{
+	struct watcher *w = f->ws->w;
+	const struct ha_cfg_node *n = ha_cfg_node(w->cfg, f->node);
+
+	if (n == NULL ||
+	    (f->probe = ha_net_dial(&n->address, hs_port(w->cfg, n))) == -1) {
+		f->probe = -1;
+		failed(f, "cannot open a socket");
+		return;
+	}
+	ha_loop_add(w->loop, f->probe, POLLOUT, on_probe, f);
+	f->timer = ha_loop_at(w->loop, ha_now_ms() + PROBE_MS,
+	    on_probe_timeout, f);
 }
 
 static void
@@ -210,10 +281,18 @@ push_now(struct follower *f)
 		ha_journal_batch_free(&b);
 		return;
 	}
+	if (f->c == NULL && f->slow) {
+		ha_journal_batch_free(&b);
+		probe(f);
+		return;
+	}
 	for (;;) {
 		if (f->c == NULL) {
+			int64_t t0 = ha_now_ms();
+
 			if ((f->c = connect_quiet(w, f->node, err,
 			    sizeof(err))) == NULL) {
+				f->slow = ha_now_ms() - t0 >= SLOW_MS;
 				failed(f, err);
 				break;
 			}
@@ -330,6 +409,7 @@ open_set(struct watcher *w, struct wset *ws, const struct ha_cfg_sync *set)
 			continue;
 		f->ws = ws;
 		f->node = n->name;
+		f->probe = -1;
 		path = hs_journal_path(cfg, set->name, n->name);
 		f->j = ha_journal_open(path);
 		free(path);
@@ -361,6 +441,8 @@ close_set(struct watcher *w, struct wset *ws)
 	for (i = 0; i < ws->nf; i++) {
 		hs_close(ws->f[i].c);
 		ha_journal_close(ws->f[i].j);
+		if (ws->f[i].probe != -1)
+			close(ws->f[i].probe);
 	}
 	free(ws->f);
 }

@@ -141,3 +141,23 @@ echo bg >"$D1/bg"
 t_ok "  it pushes" has bg bg
 kill -TERM "$(cat "$PIDF")"
 t_ok "  SIGTERM stops it and removes the pidfile" t_wait 5 test ! -e "$PIDF"
+
+# --- a follower off the network does not hold the others ---------------------
+# node3's address answers nothing (no host has it): connecting to it fails
+# only by timing out. Files must keep reaching node2 at once meanwhile.
+C3=$T_TMP/h1/habox-3.conf
+cp "$C1" "$C3"
+printf '[node node3]\naddress = %s\n' "$(topo_ip 3)" >>"$C3"
+topo_bg 1 "$HABOX" hasync watch -f -c "$C3" data 2>>"$T_TMP/watch3.log"
+W3=$T_LASTPID
+t_wait 15 grep -q "data -> node3: .*retrying" "$T_TMP/watch3.log"
+slow=0
+for i in $(seq 1 16); do
+	echo "n$i" >"$D1/off$i"
+	has "off$i" "n$i" 1 || slow=$((slow + 1))
+	sleep 0.3
+done
+t_ok "a follower off the network: every file still reaches node2 within 1 s" test "$slow" = 0
+t_ok "  node3's changes wait in its journal" sh -c "ip netns exec $(topo_ns 1) $HABOX hasync status -c $C3 | awk '\$1 == \"data\" && \$5 + 0 >= 16' | grep -q ."
+kill -TERM "$W3"
+wait "$W3"
