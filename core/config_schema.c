@@ -101,7 +101,7 @@ static const struct ha_key sync_keys[] = {
 	{ "interval", T_DUR, SY(interval_ms), "0", 0, 0, 0, NULL },
 	{ "pre_command", T_CMD, SY(pre_command), NULL, 0, 0, 0, NULL },
 	{ "post_command", T_CMD, SY(post_command), NULL, 0, 0, 0, NULL },
-	{ "compress", T_INT, SY(compress), "6", 0, 0, 9, NULL },
+	{ "compress", T_INT, SY(compress), "1", 0, 0, 9, NULL },
 	{ "timeout", T_DUR, SY(timeout_ms), "30s", 0, 100, 0, NULL },
 	{ 0 },
 };

@@ -224,7 +224,7 @@ push_adhoc(struct ha_cfg *cfg, const struct ha_args *a,
 	memset(&set, 0, sizeof(set));
 	set.name = dest;
 	set.path = a->argv[0];
-	set.compress = 6;
+	set.compress = 1;
 	set.timeout_ms = 30000;
 	peers[0] = peer;
 	rc = push_one(cfg, &set, peers, 1, &conn, o);
