@@ -5,7 +5,7 @@
 #   initial copy into an empty directory, then incremental runs after 1%
 #   of the files changed (64 bytes each), 20 added and 20 deleted (the
 #   change applied and reverted in turn, so every run has the same work):
-#     hasync push (TLS, delta, zlib level 6, a new process each time)
+#     hasync push (TLS, delta, zlib at the default level, a new process each time)
 #     rsync -a --delete   and   rsync -az --delete   (to an rsync daemon)
 #   in rotating order, RUNS_FULL (default 3) and RUNS_INC (default 5)
 #   times: median, min and max wall time, bytes on the wire (both
