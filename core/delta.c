@@ -100,7 +100,7 @@ read_at(int fd, uint8_t *p, size_t n, uint64_t off, const char **why)
 			return -1;
 		}
 		if (r == 0) {
-			*why = "file shorter than its size (changed while read)";
+			*why = "file shrank while read";
 			return -1;
 		}
 		p += r;
@@ -108,6 +108,20 @@ read_at(int fd, uint8_t *p, size_t n, uint64_t off, const char **why)
 		off += (uint64_t)r;
 	}
 	return 0;
+}
+
+/* One signature entry with its strong sum already computed. */
+static void
+entry(struct ha_buf *out, const uint8_t *p, size_t n,
+    const uint8_t sha[HA_SHA256_LEN], uint32_t slen)
+{
+	uint8_t ent[4 + STRONG_MAX];
+	uint32_t a, b;
+
+	weak_sums(p, n, &a, &b);
+	put32(ent, weak_mix(a, b));
+	memcpy(ent + 4, sha, slen);
+	ha_buf_add(out, ent, 4 + slen);
 }
 
 int
@@ -141,6 +155,17 @@ ha_delta_sig_make(int fd, uint64_t size, struct ha_buf *out,
 			size_t bn = n - i < blen ? n - i : blen;
 			uint32_t a, b;
 
+			/* Two full blocks hash faster together. */
+			if (bn == blen && n - i >= 2 * (size_t)blen) {
+				uint8_t s1[HA_SHA256_LEN], s2[HA_SHA256_LEN];
+
+				ha_sha256_pair(buf + i, buf + i + blen, blen,
+				    s1, s2);
+				entry(out, buf + i, blen, s1, slen);
+				i += blen;
+				entry(out, buf + i, blen, s2, slen);
+				continue;
+			}
 			weak_sums(buf + i, bn, &a, &b);
 			put32(ent, weak_mix(a, b));
 			ha_delta_strong(buf + i, bn, ent + 4);
@@ -164,21 +189,39 @@ out:
  */
 #define CHAIN_MAX 64
 
+static uint32_t
+pow2_at_least(uint64_t want, uint32_t min, uint32_t max)
+{
+	uint32_t size = min;
+
+	while (size < want && size < max)
+		size <<= 1;
+	return size;
+}
+
+/*
+ * The filter is a bitmap of about 32 bits per block, small enough to
+ * stay in cache: the matcher tests it at every byte of the target and
+ * only looks at the (larger) hash table on the rare hits.
+ */
 static void
 index_blocks(struct ha_delta_sig *s)
 {
-	uint64_t want = s->nblocks * 2, i;
-	uint32_t size = 16;
+	uint32_t size = pow2_at_least(s->nblocks * 2, 16, 1u << 30);
+	uint32_t bits = pow2_at_least(s->nblocks * 128, 64, 1u << 28);
+	uint64_t i;
 
-	while (size < want && size < (1u << 30))
-		size <<= 1;
 	s->mask = size - 1;
 	s->heads = ha_xcalloc(size, sizeof(*s->heads));
+	s->fmask = bits - 1;
+	s->filter = ha_xcalloc(bits / 64, sizeof(*s->filter));
 	for (i = 0; i < s->nblocks; i++) {
 		struct sig_block *b = &s->blocks[i];
 		uint32_t *slot = &s->heads[b->weak & s->mask], j;
+		uint32_t f = b->weak & s->fmask;
 		unsigned depth = 0;
 
+		s->filter[f >> 6] |= (uint64_t)1 << (f & 63);
 		for (j = *slot; j; j = s->blocks[j - 1].next, depth++) {
 			const struct sig_block *o = &s->blocks[j - 1];
 
@@ -252,6 +295,7 @@ ha_delta_sig_free(struct ha_delta_sig *s)
 	if (s == NULL)
 		return;
 	free(s->heads);
+	free(s->filter);
 	free(s->blocks);
 	free(s);
 }

@@ -8,6 +8,8 @@
  *
  * Both encodings (signature and op stream) are decoded from the network:
  * every length and index is checked, and a fuzz target covers each.
+ * Their layouts are in core/delta_int.h. On a read or write error *why
+ * is strerror(errno) and errno is kept; other *why strings are static.
  */
 #ifndef HA_DELTA_H
 #define HA_DELTA_H
@@ -82,7 +84,10 @@ struct ha_delta_apply *ha_delta_apply_new(int basis_fd, uint64_t basis_size,
 int ha_delta_apply_feed(struct ha_delta_apply *a, const void *p, size_t n,
     const char **why);
 
-/* Bytes written so far; the verified SHA-256 after feed returned 1. */
+/*
+ * Bytes written so far; the verified SHA-256 after feed returned 1 (NULL
+ * before).
+ */
 uint64_t ha_delta_apply_written(const struct ha_delta_apply *a);
 const uint8_t *ha_delta_apply_sha(const struct ha_delta_apply *a);
 void ha_delta_apply_free(struct ha_delta_apply *a);

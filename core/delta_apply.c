@@ -85,7 +85,8 @@ ha_delta_apply_free(struct ha_delta_apply *a)
 uint64_t
 ha_delta_apply_written(const struct ha_delta_apply *a)
 {
-	return a->written;
+	/* What reached out_fd, not what waits in obuf. */
+	return a->written - a->olen;
 }
 
 const uint8_t *
@@ -141,19 +142,22 @@ static int
 copy(struct ha_delta_apply *a, uint32_t first, uint32_t count,
     const char **why)
 {
-	uint64_t off, end;
+	uint64_t off, span, end;
 
 	if (count == 0)
 		return fail(a, why, "delta COPY of zero blocks");
 	if (a->nblocks == 0)
 		return fail(a, why, "delta COPY without a basis");
-	/* Both below 2^32 and blen below 2^18: no overflow in u64. */
 	if ((uint64_t)first + count > a->nblocks)
 		return fail(a, why, "delta COPY past the end of the basis");
+	/*
+	 * first, count < 2^32 and blen <= 2^17: both products fit in 64
+	 * bits, and off < basis_size since first < nblocks; the last block
+	 * may be short.
+	 */
 	off = (uint64_t)first * a->blen;
-	end = ((uint64_t)first + count) * a->blen;
-	if (end > a->basis_size)
-		end = a->basis_size;
+	span = (uint64_t)count * a->blen;
+	end = a->basis_size - off < span ? a->basis_size : off + span;
 	if (end - off > a->target_size - a->written)
 		return fail(a, why, "delta output longer than announced");
 	while (off < end) {
@@ -251,9 +255,11 @@ step(struct ha_delta_apply *a, const char **why)
 	case S_LITLEN:
 		len = get32(a->acc);
 		if (len == 0 || len > HA_DELTA_LIT_MAX)
-			return fail(a, why, "delta LITERAL length out of range");
+			return fail(a, why,
+			    "delta LITERAL length out of range");
 		if (len > a->target_size - a->written)
-			return fail(a, why, "delta output longer than announced");
+			return fail(a, why,
+			    "delta output longer than announced");
 		a->lit_left = len;
 		a->state = S_LIT;
 		return 0;
@@ -283,7 +289,8 @@ ha_delta_apply_feed(struct ha_delta_apply *a, const void *data, size_t n,
 		size_t take;
 
 		if (a->state == S_DONE)
-			return fail(a, why, "delta stream continues after its end");
+			return fail(a, why,
+			    "delta stream continues after its end");
 		if (a->state == S_LIT) {
 			take = n < a->lit_left ? n : a->lit_left;
 			if (put(a, p, take, why) == -1)

@@ -49,6 +49,8 @@ struct ha_delta_sig {
 	uint32_t last_len;	/* length of the last block (<= block_len) */
 	uint32_t mask;		/* hash table size - 1 */
 	uint32_t *heads;	/* weak & mask -> first block index + 1 */
+	uint32_t fmask;		/* filter size in bits - 1 */
+	uint64_t *filter;	/* bit weak & fmask: some block has it */
 	struct sig_block *blocks;
 };
 
@@ -68,20 +70,42 @@ weak_mix(uint32_t a, uint32_t b)
 	return h;
 }
 
-/* a and b over n bytes from scratch. */
+/*
+ * a and b over n bytes from scratch: b = sum of (n - i) * p[i]. Taken
+ * 16 bytes at a time (b gains 16 * a before each group, then the group's
+ * own weighted sum) so the compiler can keep it in vector registers.
+ */
 static inline void
 weak_sums(const uint8_t *p, size_t n, uint32_t *pa, uint32_t *pb)
 {
 	uint32_t a = 0, b = 0;
-	size_t i;
+	size_t i = 0, j;
 
-	/* b = sum of (n - i) * p[i]; computed directly to vectorise. */
-	for (i = 0; i < n; i++) {
+	for (; i + 16 <= n; i += 16) {
+		uint32_t s = 0, w = 0;
+
+		for (j = 0; j < 16; j++) {
+			s += p[i + j];
+			w += (uint32_t)(16 - j) * p[i + j];
+		}
+		b += 16 * a + w;
+		a += s;
+	}
+	for (; i < n; i++) {
 		a += p[i];
-		b += (uint32_t)(n - i) * p[i];
+		b += a;
 	}
 	*pa = a;
 	*pb = b;
+}
+
+/* 1 when some basis block may have weak sum w (no false negatives). */
+static inline int
+filter_hit(const struct ha_delta_sig *s, uint32_t w)
+{
+	uint32_t i = w & s->fmask;
+
+	return (int)(s->filter[i >> 6] >> (i & 63) & 1);
 }
 
 /* The truncated strong hash of one block. */

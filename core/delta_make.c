@@ -24,7 +24,8 @@ struct mk {
 	ha_delta_out_fn out;
 	void *arg;
 	const char **why;
-	struct ha_sha256 sha;		/* of the target, in read order */
+	struct ha_sha256 sha;		/* of the target, up to sha_off */
+	uint64_t sha_off;
 	struct ha_delta_stats st;
 
 	/* buf[0] is file offset buf_off; bytes up to read_off are read. */
@@ -33,7 +34,7 @@ struct mk {
 	uint64_t buf_off, read_off;
 
 	uint64_t lit_start;		/* first byte not yet in an op */
-	uint32_t cp_first, cp_count;	/* pending COPY run (count 0: none) */
+	uint32_t cp_first, cp_count;	/* pending COPY run (0: none) */
 	uint64_t next_block;		/* the block after the last match */
 
 	uint8_t obuf[HA_DELTA_OUT_CHUNK];
@@ -71,6 +72,27 @@ emit(struct mk *m, const void *p, size_t n)
 	return 0;
 }
 
+static const uint8_t *
+at(const struct mk *m, uint64_t off)
+{
+	return m->buf + (off - m->buf_off);
+}
+
+/*
+ * The whole-file hash runs behind the reads, up to off, so that at the
+ * start of a run next_matches can hash a block and the file in one pass.
+ * Bytes leave buf only after it took them (sha_off >= buf_off).
+ */
+static void
+sha_to(struct mk *m, uint64_t off)
+{
+	if (off > m->sha_off) {
+		ha_sha256_update(&m->sha, at(m, m->sha_off),
+		    (size_t)(off - m->sha_off));
+		m->sha_off = off;
+	}
+}
+
 /*
  * Make bytes [lit_start, end) readable in buf: slide what is still
  * needed (from lit_start) to the front and read on. lit_start trails
@@ -83,6 +105,7 @@ need(struct mk *m, uint64_t end)
 
 	if (end <= m->read_off)
 		return 0;
+	sha_to(m, m->lit_start);
 	keep = (size_t)(m->read_off - m->lit_start);
 	memmove(m->buf, m->buf + (m->lit_start - m->buf_off), keep);
 	m->buf_off = m->lit_start;
@@ -110,17 +133,9 @@ need(struct mk *m, uint64_t end)
 			*m->why = "file shrank while read";
 			return -1;
 		}
-		ha_sha256_update(&m->sha, m->buf + (m->read_off - m->buf_off),
-		    (size_t)r);
 		m->read_off += (uint64_t)r;
 	}
 	return 0;
-}
-
-static const uint8_t *
-at(const struct mk *m, uint64_t off)
-{
-	return m->buf + (off - m->buf_off);
 }
 
 static int
@@ -227,6 +242,38 @@ find(struct mk *m, uint32_t w, const uint8_t *p)
 }
 
 /*
+ * At the start and right after a match the next block is the likely one
+ * (an unchanged stretch): its strong sum alone decides, and the weak sum
+ * is not computed at all while a run lasts. A miss costs one strong sum
+ * per run. (One candidate per such position, against the weak sum's
+ * many: the strong sum's length covers it.)
+ */
+static int
+next_matches(struct mk *m, uint64_t off, const uint8_t *p)
+{
+	const struct ha_delta_sig *s = m->sig;
+	uint8_t strong[STRONG_MAX], sha[HA_SHA256_LEN];
+	struct ha_sha256 c;
+
+	if (m->next_block >= s->nblocks ||
+	    !full_block(s, m->next_block))
+		return 0;
+	/* Hash block and file together (the file hash never passed p). */
+	sha_to(m, off);
+	if (m->sha_off == off) {
+		ha_sha256_init(&c);
+		ha_sha256_update2(&m->sha, &c, p, s->block_len);
+		m->sha_off += s->block_len;
+		ha_sha256_final(&c, sha);
+		memcpy(strong, sha, STRONG_MAX);
+	} else {
+		ha_delta_strong(p, s->block_len, strong);
+	}
+	return memcmp(strong, s->blocks[m->next_block].strong,
+	    s->strong_len) == 0;
+}
+
+/*
  * The basis's last block, when shorter than block_len, can only match
  * the target's last bytes (the rolling window is always block_len long).
  */
@@ -251,39 +298,69 @@ tail(struct mk *m, uint64_t p)
 	return matched(m, p, (uint32_t)last, s->last_len);
 }
 
+/*
+ * Between matches the window slides one byte at a time. The inner loop
+ * rolls over the bytes already read, testing only the in-cache filter,
+ * and leaves for the full lookup (find) on a filter hit, at the end of
+ * what was read, or when the pending literal reaches HA_DELTA_LIT_MAX.
+ */
 static int
 search(struct mk *m)
 {
 	const struct ha_delta_sig *s = m->sig;
-	uint32_t blen = s->block_len, a = 0, b = 0;
-	uint64_t p = 0;
+	const uint64_t *filter = s->filter;	/* in registers for the loop */
+	uint32_t fmask = s->fmask;
+	uint32_t blen = s->block_len, a = 0, b = 0, w;
+	uint64_t p = 0, stop, k, kmax;
+	const uint8_t *q;
 	int fresh = 1;
 	int64_t idx;
 
 	while (m->size - p >= blen) {
 		if (need(m, p + blen) == -1)
 			return -1;
+		if (fresh && next_matches(m, p, at(m, p))) {
+			if (matched(m, p, (uint32_t)m->next_block, blen) == -1)
+				return -1;
+			p += blen;
+			continue;
+		}
 		if (fresh)
 			weak_sums(at(m, p), blen, &a, &b);
 		fresh = 0;
-		if ((idx = find(m, weak_mix(a, b), at(m, p))) >= 0) {
+		w = weak_mix(a, b);
+		if (filter_hit(s, w) && (idx = find(m, w, at(m, p))) >= 0) {
 			if (matched(m, p, (uint32_t)idx, blen) == -1)
 				return -1;
 			p += blen;
 			fresh = 1;
 			continue;
 		}
-		if (p + blen < m->size) {
-			uint8_t out, in;
+		if (p + blen == m->size) {
+			p++;
+			break;
+		}
+		if (need(m, p + blen + 1) == -1)
+			return -1;
+		/* p + 1 <= stop: p + blen < read_off, size; literal < max. */
+		stop = m->read_off - blen;
+		if (stop > m->lit_start + HA_DELTA_LIT_MAX)
+			stop = m->lit_start + HA_DELTA_LIT_MAX;
+		q = at(m, p);
+		kmax = stop - p;
+		for (k = 0;;) {
+			uint8_t out = q[k], in = q[k + blen];
+			uint32_t f;
 
-			if (need(m, p + blen + 1) == -1)
-				return -1;
-			out = *at(m, p);
-			in = *at(m, p + blen);
 			a += (uint32_t)in - out;
 			b += a - blen * (uint32_t)out;
+			if (++k == kmax)
+				break;
+			f = weak_mix(a, b) & fmask;
+			if (filter[f >> 6] >> (f & 63) & 1)
+				break;
 		}
-		p++;
+		p += k;
 		if (p - m->lit_start >= HA_DELTA_LIT_MAX &&
 		    flush_literal(m, p) == -1)
 			return -1;
@@ -309,6 +386,7 @@ finish(struct mk *m, uint8_t sha[HA_DELTA_SHA_LEN])
 	}
 	if (flush_copy(m) == -1)
 		return -1;
+	sha_to(m, m->size);
 	do
 		r = pread(m->fd, &extra, 1, (off_t)m->size);
 	while (r < 0 && errno == EINTR);

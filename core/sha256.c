@@ -70,26 +70,53 @@ blocks_c(uint32_t h[8], const uint8_t *p, size_t nblk)
  * sha256rnds2 does two rounds and returns the new ABEF, and the old ABEF
  * is then the new CDGH, so the two vectors swap roles every two rounds.
  * The message schedule is four words at a time with msg1/msg2.
+ *
+ * nh states (1 or 2) hash the same data: the schedule is shared and the
+ * rounds of the two interleave, which hides the latency of sha256rnds2
+ * (delta hashes a block and the whole file over the same bytes).
  */
 __attribute__((target("sha,sse4.1,ssse3")))
+static inline void
+load_state(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
+{
+	__m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);	/* DCBA */
+	__m128i st1 = _mm_loadu_si128((const __m128i *)&h[4]);	/* HGFE */
+
+	tmp = _mm_shuffle_epi32(tmp, 0xb1);			/* CDAB */
+	st1 = _mm_shuffle_epi32(st1, 0x1b);			/* EFGH */
+	*abef = _mm_alignr_epi8(tmp, st1, 8);			/* ABEF */
+	*cdgh = _mm_blend_epi16(st1, tmp, 0xf0);		/* CDGH */
+}
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static inline void
+store_state(uint32_t h[8], __m128i st0, __m128i st1)
+{
+	__m128i tmp = _mm_shuffle_epi32(st0, 0x1b);		/* FEBA */
+
+	st1 = _mm_shuffle_epi32(st1, 0xb1);			/* DCHG */
+	st0 = _mm_blend_epi16(tmp, st1, 0xf0);			/* DCBA */
+	st1 = _mm_alignr_epi8(st1, tmp, 8);			/* HGFE */
+	_mm_storeu_si128((__m128i *)&h[0], st0);
+	_mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+__attribute__((target("sha,sse4.1,ssse3")))
 static void
-blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
+blocks_ni_n(uint32_t *h1, uint32_t *h2, const uint8_t *p, size_t nblk)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
 	    0x0405060700010203ULL);
-	__m128i st0, st1, tmp, save0, save1, msg, w[4];
+	__m128i a0, a1, b0, b1, sa0, sa1, sb0, sb1, msg, w[4];
 	int i;
 
-	tmp = _mm_loadu_si128((const __m128i *)&h[0]);		/* DCBA */
-	st1 = _mm_loadu_si128((const __m128i *)&h[4]);		/* HGFE */
-	tmp = _mm_shuffle_epi32(tmp, 0xb1);			/* CDAB */
-	st1 = _mm_shuffle_epi32(st1, 0x1b);			/* EFGH */
-	st0 = _mm_alignr_epi8(tmp, st1, 8);			/* ABEF */
-	st1 = _mm_blend_epi16(st1, tmp, 0xf0);			/* CDGH */
-
+	load_state(h1, &a0, &a1);
+	if (h2)
+		load_state(h2, &b0, &b1);
+	else
+		b0 = b1 = _mm_setzero_si128();
 	for (; nblk > 0; nblk--, p += 64) {
-		save0 = st0;
-		save1 = st1;
+		sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
 		for (i = 0; i < 16; i++) {
 			__m128i *cur = &w[i & 3];
 
@@ -103,20 +130,87 @@ blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
 				    w[(i + 2) & 3], 4)), w[(i + 3) & 3]);
 			msg = _mm_add_epi32(*cur,
 			    _mm_loadu_si128((const __m128i *)&K[4 * i]));
-			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+			a1 = _mm_sha256rnds2_epu32(a1, a0, msg);
+			if (h2)
+				b1 = _mm_sha256rnds2_epu32(b1, b0, msg);
 			msg = _mm_shuffle_epi32(msg, 0x0e);
-			st0 = _mm_sha256rnds2_epu32(st0, st1, msg);
+			a0 = _mm_sha256rnds2_epu32(a0, a1, msg);
+			if (h2)
+				b0 = _mm_sha256rnds2_epu32(b0, b1, msg);
 		}
-		st0 = _mm_add_epi32(st0, save0);
-		st1 = _mm_add_epi32(st1, save1);
+		a0 = _mm_add_epi32(a0, sa0);
+		a1 = _mm_add_epi32(a1, sa1);
+		b0 = _mm_add_epi32(b0, sb0);
+		b1 = _mm_add_epi32(b1, sb1);
 	}
+	store_state(h1, a0, a1);
+	if (h2)
+		store_state(h2, b0, b1);
+}
 
-	tmp = _mm_shuffle_epi32(st0, 0x1b);			/* FEBA */
-	st1 = _mm_shuffle_epi32(st1, 0xb1);			/* DCHG */
-	st0 = _mm_blend_epi16(tmp, st1, 0xf0);			/* DCBA */
-	st1 = _mm_alignr_epi8(st1, tmp, 8);			/* HGFE */
-	_mm_storeu_si128((__m128i *)&h[0], st0);
-	_mm_storeu_si128((__m128i *)&h[4], st1);
+/* Two states over two different inputs: two schedules, rounds interleaved. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+blocks_ni_pair(uint32_t *h1, const uint8_t *p1, uint32_t *h2,
+    const uint8_t *p2, size_t nblk)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+	    0x0405060700010203ULL);
+	__m128i a0, a1, b0, b1, sa0, sa1, sb0, sb1, ma, mb, k, wa[4], wb[4];
+	int i;
+
+	load_state(h1, &a0, &a1);
+	load_state(h2, &b0, &b1);
+	for (; nblk > 0; nblk--, p1 += 64, p2 += 64) {
+		sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1;
+		for (i = 0; i < 16; i++) {
+			int c = i & 3, n1 = (i + 1) & 3, n2 = (i + 2) & 3;
+			int n3 = (i + 3) & 3;
+
+			if (i < 4) {
+				wa[c] = _mm_shuffle_epi8(_mm_loadu_si128(
+				    (const __m128i *)(p1 + 16 * i)), bswap);
+				wb[c] = _mm_shuffle_epi8(_mm_loadu_si128(
+				    (const __m128i *)(p2 + 16 * i)), bswap);
+			} else {
+				wa[c] = _mm_sha256msg2_epu32(_mm_add_epi32(
+				    _mm_sha256msg1_epu32(wa[c], wa[n1]),
+				    _mm_alignr_epi8(wa[n3], wa[n2], 4)),
+				    wa[n3]);
+				wb[c] = _mm_sha256msg2_epu32(_mm_add_epi32(
+				    _mm_sha256msg1_epu32(wb[c], wb[n1]),
+				    _mm_alignr_epi8(wb[n3], wb[n2], 4)),
+				    wb[n3]);
+			}
+			k = _mm_loadu_si128((const __m128i *)&K[4 * i]);
+			ma = _mm_add_epi32(wa[c], k);
+			mb = _mm_add_epi32(wb[c], k);
+			a1 = _mm_sha256rnds2_epu32(a1, a0, ma);
+			b1 = _mm_sha256rnds2_epu32(b1, b0, mb);
+			ma = _mm_shuffle_epi32(ma, 0x0e);
+			mb = _mm_shuffle_epi32(mb, 0x0e);
+			a0 = _mm_sha256rnds2_epu32(a0, a1, ma);
+			b0 = _mm_sha256rnds2_epu32(b0, b1, mb);
+		}
+		a0 = _mm_add_epi32(a0, sa0);
+		a1 = _mm_add_epi32(a1, sa1);
+		b0 = _mm_add_epi32(b0, sb0);
+		b1 = _mm_add_epi32(b1, sb1);
+	}
+	store_state(h1, a0, a1);
+	store_state(h2, b0, b1);
+}
+
+static void
+blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
+{
+	blocks_ni_n(h, NULL, p, nblk);
+}
+
+static void
+blocks_ni2(uint32_t h1[8], uint32_t h2[8], const uint8_t *p, size_t nblk)
+{
+	blocks_ni_n(h1, h2, p, nblk);
 }
 
 static int
@@ -145,6 +239,21 @@ static void
 blocks_ni(uint32_t h[8], const uint8_t *p, size_t nblk)
 {
 	blocks_c(h, p, nblk);
+}
+
+static void
+blocks_ni2(uint32_t h1[8], uint32_t h2[8], const uint8_t *p, size_t nblk)
+{
+	blocks_c(h1, p, nblk);
+	blocks_c(h2, p, nblk);
+}
+
+static void
+blocks_ni_pair(uint32_t *h1, const uint8_t *p1, uint32_t *h2,
+    const uint8_t *p2, size_t nblk)
+{
+	blocks_c(h1, p1, nblk);
+	blocks_c(h2, p2, nblk);
 }
 #endif
 
@@ -215,6 +324,25 @@ ha_sha256_update(struct ha_sha256 *c, const void *data, size_t n)
 }
 
 void
+ha_sha256_update2(struct ha_sha256 *c1, struct ha_sha256 *c2, const void *data,
+    size_t n)
+{
+	const uint8_t *p = data;
+	size_t whole = n & ~(size_t)63;
+
+	if (c1->fill || c2->fill || whole == 0 || portable_only || !have_ni()) {
+		ha_sha256_update(c1, p, n);
+		ha_sha256_update(c2, p, n);
+		return;
+	}
+	blocks_ni2(c1->h, c2->h, p, whole / 64);
+	c1->total += whole;
+	c2->total += whole;
+	ha_sha256_update(c1, p + whole, n - whole);
+	ha_sha256_update(c2, p + whole, n - whole);
+}
+
+void
 ha_sha256_final(struct ha_sha256 *c, uint8_t out[HA_SHA256_LEN])
 {
 	uint64_t bits = c->total * 8;
@@ -246,4 +374,25 @@ ha_sha256(const void *p, size_t n, uint8_t out[HA_SHA256_LEN])
 	ha_sha256_init(&c);
 	ha_sha256_update(&c, p, n);
 	ha_sha256_final(&c, out);
+}
+
+void
+ha_sha256_pair(const void *p1, const void *p2, size_t n,
+    uint8_t out1[HA_SHA256_LEN], uint8_t out2[HA_SHA256_LEN])
+{
+	struct ha_sha256 c1, c2;
+	size_t whole = n & ~(size_t)63;
+
+	ha_sha256_init(&c1);
+	ha_sha256_init(&c2);
+	if (whole && !portable_only && have_ni()) {
+		blocks_ni_pair(c1.h, p1, c2.h, p2, whole / 64);
+		c1.total = c2.total = whole;
+	} else {
+		whole = 0;
+	}
+	ha_sha256_update(&c1, (const uint8_t *)p1 + whole, n - whole);
+	ha_sha256_update(&c2, (const uint8_t *)p2 + whole, n - whole);
+	ha_sha256_final(&c1, out1);
+	ha_sha256_final(&c2, out2);
 }

@@ -30,7 +30,8 @@ enum { T_STORED = 0, T_DEFLATED = 1 };
 struct ha_zio {
 	z_stream zs;
 	int deflater, level, ready, stale, failed;
-	uint8_t *tmp;			/* HA_ZIO_CHUNK + 1 */
+	uint8_t *tmp;			/* up to HA_ZIO_CHUNK + 1 */
+	size_t tmp_cap;
 	uint8_t hist[WIN];		/* sender: last bytes of the stream */
 	size_t hist_len;
 	struct ha_zio_stats st;
@@ -44,14 +45,13 @@ ha_zio_deflater(int level)
 	z->deflater = 1;
 	z->level = level < 0 ? 0 : level > 9 ? 9 : level;
 	if (z->level > 0) {
-		/* Raw deflate: no zlib header or Adler-32, the stream is ours. */
+		/* Raw deflate: no zlib header or Adler-32. */
 		if (deflateInit2(&z->zs, z->level, Z_DEFLATED, -15, 8,
 		    Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(z);
 			return NULL;
 		}
 		z->ready = 1;
-		z->tmp = ha_xmalloc(HA_ZIO_CHUNK + 1);
 	}
 	return z;
 }
@@ -66,7 +66,6 @@ ha_zio_inflater(void)
 		return NULL;
 	}
 	z->ready = 1;
-	z->tmp = ha_xmalloc(HA_ZIO_CHUNK + 1);
 	return z;
 }
 
@@ -148,6 +147,16 @@ put_hdr(struct ha_buf *out, int type, size_t len)
 	ha_buf_add(out, h, sizeof(h));
 }
 
+/* tmp grows to the largest chunk seen (small transfers stay small). */
+static void
+tmp_room(struct ha_zio *z, size_t n)
+{
+	if (n > z->tmp_cap) {
+		z->tmp = ha_xrealloc(z->tmp, n);
+		z->tmp_cap = n;
+	}
+}
+
 /* Deflate p into tmp; the compressed length, or 0 if not smaller. */
 static size_t
 try_deflate(struct ha_zio *z, const uint8_t *p, size_t n)
@@ -161,6 +170,7 @@ try_deflate(struct ha_zio *z, const uint8_t *p, size_t n)
 			    (uInt)z->hist_len);
 		z->stale = 0;
 	}
+	tmp_room(z, n - 1);
 	z->zs.next_in = (Bytef *)(uintptr_t)p;
 	z->zs.avail_in = (uInt)n;
 	z->zs.next_out = z->tmp;
@@ -205,7 +215,9 @@ ha_zio_pack(struct ha_zio *z, const void *data, size_t n, struct ha_buf *out,
 		ha_buf_add(out, p, n);
 		z->st.stored_chunks++;
 		z->st.out += HDR + n;
-		z->stale = 1;
+		/* The deflater's window lacks these bytes (see the top). */
+		if (n > 0)
+			z->stale = 1;
 	}
 	z->st.in += n;
 	if (z->level > 0)
@@ -229,6 +241,7 @@ inflate_chunk(struct ha_zio *z, const uint8_t *p, size_t n, size_t len,
 
 	if (len == 0 || len > HA_ZIO_CHUNK)
 		return bad(z, why, "zio: deflated chunk length out of range");
+	tmp_room(z, len + 1);
 	z->zs.next_in = (Bytef *)(uintptr_t)p;
 	z->zs.avail_in = (uInt)n;
 	z->zs.next_out = z->tmp;

@@ -30,7 +30,7 @@ struct hasync_opts {
 	const char *paths_from;
 };
 
-int hs_serve(const struct ha_cfg *cfg, int foreground);
+int hs_serve(struct ha_cfg *cfg, const struct ha_args *a, int foreground);
 
 #define O(f) offsetof(struct hasync_opts, f)
 
@@ -332,13 +332,10 @@ cmd_serve(const struct ha_args *a, void *op)
 {
 	const struct hasync_opts *o = op;
 	struct ha_cfg *cfg = load(a);
-	int rc;
 
 	if (cfg == NULL)
 		return HA_EXIT_USAGE;
-	rc = hs_serve(cfg, o->foreground);
-	ha_cfg_free(cfg);
-	return rc;
+	return hs_serve(cfg, a, o->foreground);	/* frees cfg */
 }
 
 static int

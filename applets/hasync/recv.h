@@ -62,6 +62,7 @@ struct rcv {
 	struct rcv_pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t pend_bytes;
+	uint32_t dirs_made;
 	uint32_t n_want, files, deleted, errors, conflicts, skipped;
 	unsigned tmp_seq;
 	int64_t t0;

@@ -66,7 +66,8 @@ drop_cur(struct rcv *r, int done)
 static int
 commit_pending(struct rcv *r)
 {
-	size_t i;
+	int synced[32];
+	size_t i, nsync = 0;
 
 	/* Data first on disk, then the names: old or new, never partial. */
 	int64_t t = ha_now_ms();
@@ -102,10 +103,20 @@ commit_pending(struct rcv *r)
 			r->errors++;
 			continue;
 		}
-		if (r->fsync_each)
-			(void)fsync(dfd);
+		if (r->fsync_each && (nsync == 0 || synced[nsync - 1] != dfd) &&
+		    nsync < HA_ARRAY_LEN(synced))
+			synced[nsync++] = dfd;
 		r->fs[p->idx].done = RCV_DONE_OK;
 		r->files++;
+	}
+	/* The renames durable: each directory once (few files here). */
+	for (i = 0; i < nsync; i++) {
+		size_t j;
+
+		for (j = 0; j < i && synced[j] != synced[i]; j++)
+			;
+		if (j == i)
+			(void)fsync(synced[i]);
 	}
 	r->n_pend = 0;
 	r->pend_bytes = 0;
@@ -375,8 +386,6 @@ dir_meta(struct rcv *r)
 		if (st.st_mtim.tv_sec != ts[1].tv_sec ||
 		    st.st_mtim.tv_nsec != ts[1].tv_nsec)
 			(void)futimens(fd, ts);
-		if (r->fsync_each && r->files)
-			(void)fsync(fd);
 	}
 }
 
@@ -441,12 +450,18 @@ rcv_finish(struct rcv *r)
 		commit_reply(r, 0);
 		return 0;
 	}
+	ha_log(HA_DEBUG, "set %s: renamed at %lld ms", r->set->name,
+	    (long long)(ha_now_ms() - r->t0));
 	if (r->flags & HS_F_DELETE)
 		delete_extra(r);
 	dir_meta(r);
-	if (r->fsync_each)
-		(void)fsync(r->rootfd);
-	else if (syncfs(r->rootfd) == -1)
+	ha_log(HA_DEBUG, "set %s: deleted, directories set at %lld ms",
+	    r->set->name, (long long)(ha_now_ms() - r->t0));
+	/* Few files: their directories were synced with the renames. */
+	if (r->fsync_each) {
+		if (r->deleted || r->dirs_made)
+			(void)fsync(r->rootfd);
+	} else if (syncfs(r->rootfd) == -1)
 		ha_log_errno(HA_WARNING, "syncfs %s", r->set->path);
 	if (r->errors) {
 		ha_log(HA_FAILURE, "set %s from %s: %u file(s) failed, %u "
@@ -455,7 +470,11 @@ rcv_finish(struct rcv *r)
 		commit_reply(r, 0);
 		return 1;	/* answered: the connection goes on */
 	}
+	ha_log(HA_DEBUG, "set %s: synced at %lld ms", r->set->name,
+	    (long long)(ha_now_ms() - r->t0));
 	(void)rcv_manifest_save(r);
+	ha_log(HA_DEBUG, "set %s: manifest saved at %lld ms", r->set->name,
+	    (long long)(ha_now_ms() - r->t0));
 	if (r->set->post_command && hs_run_cmd("post_command",
 	    r->set->post_command, r->set->name, r->set->timeout_ms, err,
 	    sizeof(err)) == -1) {

@@ -374,6 +374,8 @@ plan_dir(struct rcv *r, struct ha_buf *w, const struct ha_flist_ent *e,
 		return fail_entry(r, e->path, "cannot open its directory");
 	if (mkdirat(dfd, base, 0700) == -1)
 		fail_entry(r, e->path, "mkdir");
+	else
+		r->dirs_made++;
 }
 
 static void

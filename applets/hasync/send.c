@@ -434,11 +434,15 @@ hs_push_flags(struct hs_conn *c, const struct ha_cfg *cfg,
 	    begin(&s, term, flags, &scopes) == -1)
 		goto out;
 	st->entries = s.fl.n;
+	ha_log(HA_DEBUG, "%s: BEGIN_OK after %lld ms", set->name,
+	    (long long)(ha_now_ms() - t0));
 	s.sigs = ha_xcalloc(s.fl.n + 1, sizeof(*s.sigs));
 	s.wanted = ha_xcalloc(s.fl.n + 1, 1);
 	s.order = ha_xcalloc(s.fl.n + 1, sizeof(*s.order));
 	if (send_list(&s) == -1 || read_wants(&s) == -1)
 		goto out;
+	ha_log(HA_DEBUG, "%s: %zu wanted after %lld ms", set->name, s.n_order,
+	    (long long)(ha_now_ms() - t0));
 	if (dry_run)
 		s.n_order = 0;
 	if (send_data(&s) == -1 || read_commit(&s) == -1)

@@ -18,21 +18,53 @@
 #include <unistd.h>
 
 #include "applets/hasync/hasync.h"
+#include "core/cli.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/tls.h"
 #include "core/wire.h"
 
-int hs_serve(const struct ha_cfg *cfg, int foreground);
+int hs_serve(struct ha_cfg *cfg, const struct ha_args *a, int foreground);
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, hup;
 
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
+}
+
+/*
+ * SIGHUP: load the configuration again; the new one serves the next
+ * connections (those being served keep theirs). A bad file is logged and
+ * the old configuration kept. The address, port and credentials of the
+ * listening socket stay as they were started.
+ */
+static struct ha_cfg *
+reload(struct ha_cfg *cfg, const struct ha_args *a)
+{
+	struct ha_cfg *n = ha_cfg_load(a->conf, a->overrides, a->n_overrides);
+
+	hup = 0;
+	if (n == NULL || n->self == NULL) {
+		ha_log(HA_FAILURE, "SIGHUP: %s is not usable; keeping the "
+		    "configuration in use", a->conf);
+		ha_cfg_free(n);
+		return cfg;
+	}
+	ha_log(HA_INFO, "SIGHUP: configuration reloaded (%zu sync sets)",
+	    n->n_syncs);
+	ha_cfg_free(cfg);
+	return n;
 }
 
 /* A pull: we are the sender of the set they name. */
@@ -129,9 +161,10 @@ child(const struct ha_cfg *cfg, struct ha_tls_ctx *ctx, int fd,
 }
 
 int
-hs_serve(const struct ha_cfg *cfg, int foreground)
+hs_serve(struct ha_cfg *cfg, const struct ha_args *a, int foreground)
 {
 	const struct ha_cfg_node *self = cfg->self;
+	int64_t port = self ? hs_port(cfg, self) : 0;
 	struct ha_tls_ctx *ctx = NULL;
 	char *pidfile = ha_xasprintf("%s/hasync.pid", cfg->cluster->run_dir);
 	int lfd = -1, rc = HA_EXIT_FAIL, pid;
@@ -161,14 +194,17 @@ hs_serve(const struct ha_cfg *cfg, int foreground)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	signal(SIGHUP, on_hup);
 	free(hs_state_dir(cfg));
 	if (ha_daemon_ready(pidfile) == -1)
 		goto out;
-	ha_log(HA_INFO, "serving sync on port %d", hs_port(cfg, self));
+	ha_log(HA_INFO, "serving sync on port %lld", (long long)port);
 	while (!stop) {
 		char addr[80];
 		int fd;
 
+		if (hup)
+			cfg = reload(cfg, a);
 		if (ha_net_wait(lfd, POLLIN, ha_now_ms() + 1000) != 1)
 			continue;
 		if ((fd = ha_net_accept(lfd, addr, sizeof(addr))) == -1)
@@ -188,6 +224,7 @@ out:
 	if (lfd != -1)
 		close(lfd);
 	ha_tls_ctx_free(ctx);
+	ha_cfg_free(cfg);
 	free(pidfile);
 	return rc;
 }

@@ -195,3 +195,19 @@ echo "one small file, fresh connection: $ms ms"
 t_ok "  the whole tree is equal after a full push" sh -c "'$HABOX' --list >/dev/null; ip netns exec $(topo_ns 1) '$HABOX' hasync push data -c '$C1' >/dev/null 2>&1"
 expect
 t_ok "  (equal)" hs_same "$T_TMP/expect" "$D2"
+
+# --- the daemon ---------------------------------------------------------------------
+kill "$HS_PID_2"; t_wait 5 sh -c "! kill -0 $HS_PID_2 2>/dev/null"
+t_case "serve detaches once ready" -- topo_exec 2 "$HABOX" hasync serve -c "$C2"
+pid=$(cat "$T_TMP/h2/run/hasync.pid" 2>/dev/null)
+t_ok "  and writes its pidfile" kill -0 "${pid:-0}"
+t_case "  a second one refuses" --exit 1 --err-has "already running" \
+	-- topo_exec 2 "$HABOX" hasync serve -c "$C2"
+printf '[sync late]\npath = %s\n' "$T_TMP/h2/late" >>"$C2"
+printf '[sync late]\npath = %s\n' "$T_TMP/h1/late" >>"$C1"
+mkdir -p "$T_TMP/h1/late"; echo late >"$T_TMP/h1/late/f"
+kill -HUP "${pid:-0}"; sleep 1.2	# it looks once a second
+t_case "  SIGHUP loads a new set" -- push late
+t_ok "  it arrived" cmp "$T_TMP/h1/late/f" "$T_TMP/h2/late/f"
+kill "${pid:-0}"
+t_ok "  SIGTERM stops it and removes the pidfile" t_wait 5 test ! -e "$T_TMP/h2/run/hasync.pid"

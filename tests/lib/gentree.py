@@ -48,3 +48,8 @@ with open(os.path.join(d, "deep/a/b/c/d/e/f"), "w") as f:
     f.write("deep\n")
 os.chmod(os.path.join(d, "deep/a"), 0o700)
 os.utime(os.path.join(d, "name with spaces"), ns=(981173106123456789, 981173106123456789))
+if os.geteuid() == 0:
+    # Owners other than ours (applied by a receiver running as root).
+    os.chown(os.path.join(d, "name with spaces"), 1234, 5678)
+    os.chown(os.path.join(d, "deep/a/b"), 4321, 8765)
+    os.lchown(os.path.join(d, "dangling"), 1111, 2222)

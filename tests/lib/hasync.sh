@@ -52,12 +52,14 @@ hs_setup() {
 }
 
 hs_serve() { # hs_serve HOST [ARGS...]
-	local h=$1
+	local h=$1 log=$T_TMP/serve$1.log n
 	shift
+	n=$(grep -c "serving sync" "$log" 2>/dev/null)
 	topo_bg "$h" "$HABOX" hasync serve -f -c "$T_TMP/h$h/habox.conf" "$@" \
-		2>>"$T_TMP/serve$h.log"
+		2>>"$log"
 	printf -v "HS_PID_$h" %s "$T_LASTPID"
-	t_wait 5 grep -q "serving sync" "$T_TMP/serve$h.log"
+	# This start's line, not an earlier one's.
+	t_wait 5 sh -c "[ \$(grep -c 'serving sync' '$log') -gt ${n:-0} ]"
 }
 
 hs_list() {

@@ -182,7 +182,8 @@ TEST(identical_and_empty)
 	CHECK(roundtrip(a, 0, 1, a, 0, &st, NULL));	/* both */
 	CHECK(roundtrip(NULL, 0, 0, a, n, &st, NULL));	/* no basis */
 	CHECK(roundtrip(NULL, 0, 0, a, 0, &st, NULL));
-	CHECK(roundtrip(a, 100, 1, a, 100, &st, NULL));	/* one short block */
+	/* One short block. */
+	CHECK(roundtrip(a, 100, 1, a, 100, &st, NULL));
 	CHECK(st.matched == 100);
 	free(a);
 }
@@ -305,6 +306,99 @@ TEST(one_byte_in_10mb)
 	free(b);
 }
 
+/* Identical files give one COPY run, zeros (all blocks alike) too. */
+TEST(runs_coalesce)
+{
+	size_t n = 1 << 20, dlen = 0;
+	uint8_t *a = ha_xcalloc(1, n);
+	struct ha_delta_stats st;
+
+	CHECK(roundtrip(a, n, 1, a, n, &st, &dlen));
+	CHECK(dlen == OPS_HDR_LEN + 9 + 33);
+	fill(a, n);
+	CHECK(roundtrip(a, n, 1, a, n, &st, &dlen));
+	CHECK(dlen == OPS_HDR_LEN + 9 + 33);
+	/* Zeros inside random data still come back in order. */
+	memset(a + n / 4, 0, n / 2);
+	CHECK(roundtrip(a, n, 1, a, n, &st, &dlen));
+	CHECK(dlen == OPS_HDR_LEN + 9 + 33);
+	free(a);
+}
+
+/*
+ * A hostile signature: every block with the same weak sum and different
+ * strong sums (chains capped), or with garbage sums. The matcher must
+ * stay correct (the result is still the target) and not crawl.
+ */
+TEST(hostile_signature)
+{
+	size_t n = 400000, i, bl, nb;
+	uint8_t *a = ha_xmalloc(n), *out = NULL, sha[HA_DELTA_SHA_LEN];
+	struct ha_buf sig = { 0 }, d = { 0 };
+	struct ha_delta_sig *s;
+	const char *why = NULL;
+	size_t on;
+	int fd, round;
+
+	fill(a, n);
+	fd = tmpfd(a, n);
+	CHECK(ha_delta_sig_make(fd, n, &sig, &why) == 0);
+	bl = get32((uint8_t *)sig.s + 8);
+	nb = (n + bl - 1) / bl;
+	for (round = 0; round < 2; round++) {
+		size_t ent = (sig.len - SIG_HDR_LEN) / nb;
+
+		for (i = 0; i < nb; i++) {
+			uint8_t *e = (uint8_t *)sig.s + SIG_HDR_LEN + i * ent;
+
+			if (round == 0)
+				e[4] ^= (uint8_t)i;	/* strong differs */
+			else
+				put32(e, get32((uint8_t *)sig.s + SIG_HDR_LEN));
+		}
+		s = ha_delta_sig_load((uint8_t *)sig.s, sig.len, &why);
+		CHECK(s != NULL);
+		d.len = 0;
+		CHECK(ha_delta_make(fd, n, s, collect, &d, sha, NULL, &why) ==
+		    0);
+		CHECK(apply(a, n, 1, (uint8_t *)d.s, d.len, &out, &on, &why) ==
+		    1);
+		CHECK(on == n && memcmp(out, a, n) == 0);
+		free(out);
+		ha_delta_sig_free(s);
+	}
+	close(fd);
+	free(a);
+	ha_buf_free(&sig);
+	ha_buf_free(&d);
+}
+
+/* A basis shorter than the size the caller gave is an error, not junk. */
+TEST(basis_short)
+{
+	size_t an = 20000;
+	uint8_t *a = ha_xmalloc(an), *b = ha_xmalloc(an);
+	struct ha_buf d = { 0 };
+	struct ha_delta_stats st;
+	struct ha_delta_apply *ap;
+	const char *why = NULL;
+	int bfd, ofd;
+
+	fill(a, an);
+	CHECK(make_delta(a, an, 1, a, an, &d, &st) == 0);
+	bfd = tmpfd(a, an / 2);
+	ofd = tmpfd(NULL, 0);
+	ap = ha_delta_apply_new(bfd, an, ofd);
+	CHECK(ha_delta_apply_feed(ap, d.s, d.len, &why) == -1);
+	CHECK(why && strstr(why, "basis shorter"));
+	ha_delta_apply_free(ap);
+	close(bfd);
+	close(ofd);
+	free(a);
+	free(b);
+	ha_buf_free(&d);
+}
+
 /* A valid stream for the corruption tests: copies and literals. */
 static void
 sample(uint8_t *a, size_t an, uint8_t *b, size_t *bn, struct ha_buf *d)
@@ -418,6 +512,7 @@ TEST(refuses_after_end)
 	ap = ha_delta_apply_new(bfd, an, ofd);
 	CHECK(ha_delta_apply_feed(ap, d.s, d.len, &why) == 1);
 	CHECK(ha_delta_apply_written(ap) == bn);
+	CHECK(ha_delta_apply_sha(ap) != NULL);
 	CHECK(ha_delta_apply_feed(ap, "x", 1, &why) == -1);
 	CHECK(ha_delta_apply_feed(ap, "x", 1, &why) == -1);
 	ha_delta_apply_free(ap);
@@ -425,6 +520,35 @@ TEST(refuses_after_end)
 	close(ofd);
 	free(a);
 	free(b);
+	ha_buf_free(&d);
+}
+
+/* Fed one byte at a time: 0 until the very last byte, then 1. */
+TEST(byte_at_a_time)
+{
+	size_t an = 30000, bn, i;
+	uint8_t *a = ha_xmalloc(an), *b = ha_xmalloc(an), *out;
+	struct ha_buf d = { 0 };
+	struct ha_delta_apply *ap;
+	const char *why = NULL;
+	int bfd, ofd, r = 0;
+
+	sample(a, an, b, &bn, &d);
+	bfd = tmpfd(a, an);
+	ofd = tmpfd(NULL, 0);
+	ap = ha_delta_apply_new(bfd, an, ofd);
+	for (i = 0; i < d.len && r == 0; i++)
+		r = ha_delta_apply_feed(ap, d.s + i, 1, &why);
+	CHECK(r == 1 && i == d.len);
+	out = ha_xmalloc(bn);
+	CHECK(pread(ofd, out, bn, 0) == (ssize_t)bn);
+	CHECK(memcmp(out, b, bn) == 0);
+	ha_delta_apply_free(ap);
+	close(bfd);
+	close(ofd);
+	free(a);
+	free(b);
+	free(out);
 	ha_buf_free(&d);
 }
 
@@ -505,8 +629,12 @@ main(void)
 	RUN(block_boundaries);
 	RUN(random_pairs);
 	RUN(one_byte_in_10mb);
+	RUN(runs_coalesce);
+	RUN(hostile_signature);
+	RUN(basis_short);
 	RUN(corrupt_streams);
 	RUN(refuses_after_end);
+	RUN(byte_at_a_time);
 	RUN(corrupt_signatures);
 	RUN(size_changed);
 	return t_done();

@@ -88,6 +88,54 @@ TEST(portable)
 	ha_sha256_portable(0);
 }
 
+/* update2 equals two updates, aligned (the fast path) or not. */
+TEST(two_at_once)
+{
+	uint8_t buf[3000], pre[200], w1[32], w2[32], g1[32], g2[32];
+	int round;
+
+	for (round = 0; round < 400; round++) {
+		struct ha_sha256 a, b, c, d;
+		size_t np = round % 2 ? 64 * (rnd() % 3) : rnd() % 200;
+		size_t n = rnd() % sizeof(buf), i;
+
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)rnd();
+		for (i = 0; i < sizeof(pre); i++)
+			pre[i] = (uint8_t)rnd();
+		ha_sha256_init(&a);
+		ha_sha256_init(&b);
+		ha_sha256_update(&a, pre, np);
+		c = a;
+		d = b;
+		ha_sha256_update(&a, buf, n);
+		ha_sha256_update(&b, buf, n);
+		ha_sha256_update2(&c, &d, buf, n);
+		ha_sha256_final(&a, w1);
+		ha_sha256_final(&b, w2);
+		ha_sha256_final(&c, g1);
+		ha_sha256_final(&d, g2);
+		CHECK(memcmp(w1, g1, 32) == 0 && memcmp(w2, g2, 32) == 0);
+	}
+}
+
+TEST(pair)
+{
+	uint8_t x[2000], y[2000], w1[32], w2[32], g1[32], g2[32];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(x); i++) {
+		x[i] = (uint8_t)rnd();
+		y[i] = (uint8_t)rnd();
+	}
+	for (n = 0; n <= sizeof(x); n += 1 + n / 7) {
+		ha_sha256(x, n, w1);
+		ha_sha256(y, n, w2);
+		ha_sha256_pair(x, y, n, g1, g2);
+		CHECK(memcmp(w1, g1, 32) == 0 && memcmp(w2, g2, 32) == 0);
+	}
+}
+
 int
 main(void)
 {
@@ -95,5 +143,7 @@ main(void)
 	RUN(fips_abc);
 	RUN(accelerated);
 	RUN(portable);
+	RUN(two_at_once);
+	RUN(pair);
 	return t_done();
 }

@@ -126,7 +126,7 @@ TEST(interleaved)
 			break;
 		case 3:
 		case 4:
-			/* The tail of the last chunk, twice: deflate refers back. */
+			/* The last chunk's tail twice: refers back. */
 			if (i > 0) {
 				size_t k = len[i - 1] < 20000 ? len[i - 1] :
 				    20000;
