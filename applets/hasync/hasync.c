@@ -353,7 +353,7 @@ cmd_watch(const struct ha_args *a, void *op)
 			    a->argv[j], cfg->path);
 			goto out;
 		}
-	rc = hs_watch(cfg, a->argv, (size_t)a->argc, o->foreground, o->term);
+	return hs_watch(cfg, a, o->foreground, o->term);	/* frees cfg */
 out:
 	ha_cfg_free(cfg);
 	return rc;

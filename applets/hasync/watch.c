@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "applets/hasync/hasync.h"
+#include "core/cli.h"
 #include "core/daemon.h"
 #include "core/inotree.h"
 #include "core/journal.h"
@@ -69,6 +70,7 @@ struct watcher {
 	struct ha_loop *loop;
 	struct wset *ws;
 	size_t n;
+	const struct ha_args *a;	/* -c, -o and the set names */
 	long term;
 	int failed;
 	int log_outputs;	/* as set by ha_daemon_start */
@@ -377,13 +379,6 @@ on_stop(struct ha_loop *l, void *arg)
 	ha_loop_stop(l);
 }
 
-static void
-on_hup(struct ha_loop *l, void *arg)
-{
-	ha_log(HA_WARNING, "SIGHUP: hasync watch does not reload its "
-	    "configuration; restart it to apply a new one");
-}
-
 /* --- setup ---------------------------------------------------------------- */
 
 static int
@@ -438,13 +433,111 @@ close_set(struct watcher *w, struct wset *ws)
 	if (ws->it)
 		ha_loop_del(w->loop, ha_inotree_fd(ws->it));
 	ha_inotree_close(ws->it);
+	ha_loop_cancel(w->loop, ws->settle);
 	for (i = 0; i < ws->nf; i++) {
-		hs_close(ws->f[i].c);
-		ha_journal_close(ws->f[i].j);
-		if (ws->f[i].probe != -1)
-			close(ws->f[i].probe);
+		struct follower *f = &ws->f[i];
+
+		hs_close(f->c);
+		ha_journal_close(f->j);
+		ha_loop_cancel(w->loop, f->timer);
+		if (f->probe != -1) {
+			ha_loop_del(w->loop, f->probe);
+			close(f->probe);
+		}
 	}
 	free(ws->f);
+	memset(ws, 0, sizeof(*ws));
+}
+
+static void
+close_all(struct watcher *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		close_set(w, &w->ws[i]);
+	w->n = 0;
+}
+
+/* Watch every named set of w->cfg: 0, or -1 (logged, nothing open). */
+static int
+open_all(struct watcher *w)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)w->a->argc; i++) {
+		w->n++;
+		if (open_set(w, &w->ws[i], ha_cfg_sync(w->cfg,
+		    w->a->argv[i])) == -1) {
+			close_all(w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Push what is pending (at the start: everything) to every follower. */
+static void
+start_all(struct watcher *w)
+{
+	size_t i, k;
+
+	for (i = 0; i < w->n; i++)
+		ha_log(HA_INFO, "watching %s (%s, %zu directories) for %zu "
+		    "follower(s)", w->ws[i].set->name, w->ws[i].set->path,
+		    ha_inotree_watches(w->ws[i].it), w->ws[i].nf);
+	for (i = 0; i < w->n; i++)
+		for (k = 0; k < w->ws[i].nf; k++)
+			push_now(&w->ws[i].f[k]);
+}
+
+/*
+ * SIGHUP: load the configuration again and, when it is usable, watch
+ * with it: everything is closed and opened again (the journals keep what
+ * is pending) and a full comparison follows, as at start, since paths,
+ * excludes or followers may have changed. A bad file, or sets that cannot
+ * be watched with it, are logged and the configuration in use is kept.
+ * The TLS credentials stay those loaded first.
+ */
+static void
+on_hup(struct ha_loop *l, void *arg)
+{
+	struct watcher *w = arg;
+	const struct ha_args *a = w->a;
+	struct ha_cfg *n = ha_cfg_load(a->conf, a->overrides, a->n_overrides);
+	struct ha_cfg *old = w->cfg;
+	int i;
+
+	for (i = 0; n && i < a->argc; i++)
+		if (ha_cfg_sync(n, a->argv[i]) == NULL) {
+			ha_log(HA_FAILURE, "SIGHUP: no [sync %s] in %s",
+			    a->argv[i], a->conf);
+			ha_cfg_free(n);
+			n = NULL;
+		}
+	if (n == NULL) {
+		ha_log(HA_FAILURE, "SIGHUP: %s is not usable; keeping the "
+		    "configuration in use", a->conf);
+		return;
+	}
+	close_all(w);
+	w->cfg = n;
+	if (open_all(w) == -1) {
+		ha_log(HA_FAILURE, "SIGHUP: cannot watch with the new "
+		    "configuration; keeping the one in use");
+		w->cfg = old;
+		old = n;
+		if (open_all(w) == -1) {
+			ha_log(HA_FAILURE, "cannot watch any more");
+			w->failed = 1;
+			ha_loop_stop(l);
+		}
+	} else {
+		ha_log(HA_INFO, "SIGHUP: configuration reloaded");
+	}
+	ha_cfg_free(old);
+	if (!w->failed)
+		start_all(w);
 }
 
 static char *
@@ -461,12 +554,11 @@ pidfile_of(const struct ha_cfg *cfg, char *const *names, size_t n)
 }
 
 int
-hs_watch(struct ha_cfg *cfg, char *const *names, size_t n, int foreground,
+hs_watch(struct ha_cfg *cfg, const struct ha_args *a, int foreground,
     long term)
 {
-	struct watcher w = { .cfg = cfg, .term = term };
-	char *pidfile = pidfile_of(cfg, names, n), *dir;
-	size_t i, k;
+	struct watcher w = { .cfg = cfg, .a = a, .term = term };
+	char *pidfile = pidfile_of(cfg, a->argv, (size_t)a->argc), *dir;
 	int pid, rc = HA_EXIT_FAIL;
 
 	if (mkdir(cfg->cluster->run_dir, 0755) == -1 && errno != EEXIST) {
@@ -485,40 +577,30 @@ hs_watch(struct ha_cfg *cfg, char *const *names, size_t n, int foreground,
 	signal(SIGPIPE, SIG_IGN);
 	free(dir = hs_state_dir(cfg));
 	w.loop = ha_loop_new();
-	w.ws = ha_xcalloc(n, sizeof(*w.ws));
-	for (i = 0; i < n; i++, w.n++) {
-		if (open_set(&w, &w.ws[i], ha_cfg_sync(cfg, names[i])) == -1) {
-			w.n++;
-			ha_daemon_failed("cannot watch or journal a set (see "
-			    "the log)");
-			goto out;
-		}
+	w.ws = ha_xcalloc((size_t)a->argc, sizeof(*w.ws));
+	if (open_all(&w) == -1) {
+		ha_daemon_failed("cannot watch or journal a set (see the log)");
+		goto out;
 	}
 	if (ha_loop_signal(w.loop, SIGTERM, on_stop, NULL) == -1 ||
 	    ha_loop_signal(w.loop, SIGINT, on_stop, NULL) == -1 ||
-	    ha_loop_signal(w.loop, SIGHUP, on_hup, NULL) == -1) {
+	    ha_loop_signal(w.loop, SIGHUP, on_hup, &w) == -1) {
 		ha_daemon_failed("no signalfd");
 		goto out;
 	}
 	if (ha_daemon_ready(pidfile) == -1)
 		goto out;
-	for (i = 0; i < w.n; i++)
-		ha_log(HA_INFO, "watching %s (%s, %zu directories) for %zu "
-		    "follower(s)", w.ws[i].set->name, w.ws[i].set->path,
-		    ha_inotree_watches(w.ws[i].it), w.ws[i].nf);
-	for (i = 0; i < w.n; i++)
-		for (k = 0; k < w.ws[i].nf; k++)
-			push_now(&w.ws[i].f[k]);
+	start_all(&w);
 	ha_loop_run(w.loop);
 	ha_log(HA_INFO, "stopped");
 	rc = w.failed ? HA_EXIT_FAIL : HA_EXIT_OK;
 out:
-	for (i = 0; i < w.n; i++)
-		close_set(&w, &w.ws[i]);
+	close_all(&w);
 	free(w.ws);
 	ha_loop_free(w.loop);
 	ha_daemon_stop(pidfile);
 	free(pidfile);
 	ha_buf_free(&quiet_why);
+	ha_cfg_free(w.cfg);
 	return rc;
 }

@@ -10,12 +10,15 @@
 
 #include "core/config.h"
 
+struct ha_args;
+
 /*
- * The daemon for the n sets named in names (checked by the caller).
+ * The daemon for the sets named in a's arguments (checked by the caller),
+ * with cfg, loaded from a's -c and -o (again on SIGHUP); frees cfg.
  * term -1: none. Returns an exit code.
  */
-int hs_watch(struct ha_cfg *cfg, char *const *names, size_t n,
-    int foreground, long term);
+int hs_watch(struct ha_cfg *cfg, const struct ha_args *a, int foreground,
+    long term);
 
 /* The journal of set for follower node; caller frees. */
 char *hs_journal_path(const struct ha_cfg *cfg, const char *set,

@@ -130,6 +130,23 @@ watch_start
 t_ok "a damaged journal is a FAILURE" t_wait 5 grep -q "watch-data@node2.journal is corrupt" "$LOG"
 t_ok "  kept aside for inspection" test -e "$J.corrupt"
 t_ok "  and the full comparison brings every change" has while-damaged "lost?"
+
+# --- SIGHUP ----------------------------------------------------------------------
+cp "$C1" "$T_TMP/c1.saved"
+echo "[bogus]" >>"$C1"
+kill -HUP "$WATCH_PID"
+t_ok "SIGHUP with a bad configuration: a FAILURE" \
+	t_wait 5 grep -q "SIGHUP: .* is not usable; keeping the configuration in use" "$LOG"
+echo still >"$D1/after-bad-hup"
+t_ok "  and it goes on with the one in use" has after-bad-hup still
+sed 's/^exclude = skip-me$/&\nexclude = *.hup/' "$T_TMP/c1.saved" >"$C1"
+kill -HUP "$WATCH_PID"
+t_ok "SIGHUP with a good one: reloaded" t_wait 5 grep -q "SIGHUP: configuration reloaded" "$LOG"
+echo x >"$D1/new.hup"
+echo y >"$D1/after-hup"
+hup_used() { t_wait 5 test -e "$D2/after-hup" && test ! -e "$D2/new.hup"; }
+t_ok "  it is used (a new exclude)" hup_used
+cp "$T_TMP/c1.saved" "$C1"
 watch_stop
 
 # --- in the background ---------------------------------------------------------
