@@ -49,7 +49,23 @@ struct ha_inotree {
 	struct ha_pathset pending;
 	int rescan;
 	int warned_limit;
+	int incomplete;		/* a directory could not be watched */
 };
+
+int ha_inotree_test_watch_limit = -1;
+
+/* inotify_add_watch, with the test seam that makes it run out. */
+static int
+add_watch(int fd, const char *path, uint32_t mask)
+{
+	if (ha_inotree_test_watch_limit == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (ha_inotree_test_watch_limit > 0)
+		ha_inotree_test_watch_limit--;
+	return inotify_add_watch(fd, path, mask);
+}
 
 /* --- the wd map ----------------------------------------------------------- */
 
@@ -172,15 +188,20 @@ add_dir(struct ha_inotree *t, const char *rel, int report)
 	struct watch *w;
 	int wd;
 
-	wd = inotify_add_watch(t->fd, *rel ? abs : t->root, DIR_MASK);
+	wd = add_watch(t->fd, *rel ? abs : t->root, DIR_MASK);
 	free(abs);
 	if (wd == -1) {
+		/* Unwatched: only whole comparisons see what changes there. */
+		if (errno == ENOSPC) {
+			t->incomplete = 1;
+			t->rescan = 1;
+		}
 		if (errno == ENOSPC && !t->warned_limit) {
 			t->warned_limit = 1;
 			ha_log(HA_FAILURE, "inotify watch on %s/%s: the limit "
 			    "of watches is reached (fs.inotify."
-			    "max_user_watches): changes below it are missed",
-			    t->root, rel);
+			    "max_user_watches): the tree is compared whole "
+			    "until every directory is watched", t->root, rel);
 		} else if (errno != ENOENT && errno != ENOTDIR &&
 		    errno != ENOSPC) {
 			ha_log_errno(HA_WARNING, "inotify watch on %s/%s",
@@ -275,6 +296,7 @@ rewalk(struct ha_inotree *t)
 {
 	size_t i;
 
+	t->incomplete = 0;
 	for (i = 0; i < t->n_w; i++)
 		t->w[i].seen = 0;
 	add_dir(t, "", 0);
@@ -426,6 +448,23 @@ ha_inotree_close(struct ha_inotree *t)
 	ha_pathset_fini(&t->pending);
 	free(t->root);
 	free(t);
+}
+
+int
+ha_inotree_complete(const struct ha_inotree *t)
+{
+	return !t->incomplete;
+}
+
+void
+ha_inotree_rewalk(struct ha_inotree *t)
+{
+	rewalk(t);
+	if (!t->incomplete && t->warned_limit) {
+		t->warned_limit = 0;
+		ha_log(HA_INFO, "every directory of %s is watched again",
+		    t->root);
+	}
 }
 
 int

@@ -47,6 +47,22 @@ size_t ha_inotree_pending(const struct ha_inotree *t);
 char **ha_inotree_take(struct ha_inotree *t, size_t *n, int *rescan);
 void ha_inotree_free_paths(char **paths);
 
+/*
+ * 0 when some directory could not be watched (the kernel's limit of
+ * watches): changes there are only found by whole comparisons, and the
+ * caller should ask for them now and then with ha_inotree_rewalk.
+ */
+int ha_inotree_complete(const struct ha_inotree *t);
+
+/*
+ * Walk the tree again: watch what is not watched yet, and note a rescan
+ * (ha_inotree_take reports it).
+ */
+void ha_inotree_rewalk(struct ha_inotree *t);
+
+/* Test seam: when >= 0, watches that may still be added (then ENOSPC). */
+extern int ha_inotree_test_watch_limit;
+
 /* Number of directories watched. */
 size_t ha_inotree_watches(const struct ha_inotree *t);
 

@@ -38,6 +38,7 @@
 #define BACKOFF_MAX_MS 10000
 #define FULL_AFTER 4096		/* more paths: push the whole tree */
 #define SLOW_MS 500		/* a connect that failed slower: probe */
+#define RECHECK_MS 30000	/* whole comparisons while short of watches */
 #define PROBE_MS 3000
 
 struct wset;
@@ -63,6 +64,7 @@ struct wset {
 	size_t nf;
 	struct ha_timer *settle;
 	int64_t first;		/* first event of the burst */
+	struct ha_timer *recheck;	/* while some directory is unwatched */
 };
 
 struct watcher {
@@ -323,6 +325,31 @@ push_now(struct follower *f)
 
 /* --- events --------------------------------------------------------------- */
 
+static void on_settle(struct ha_loop *l, void *arg);
+
+/*
+ * Out of inotify watches, changes in the directories left unwatched are
+ * only found by comparing the whole tree: do that now and then, and try
+ * to watch them again each time.
+ */
+static void
+on_recheck(struct ha_loop *l, void *arg)
+{
+	struct wset *ws = arg;
+
+	ws->recheck = NULL;
+	ha_inotree_rewalk(ws->it);
+	on_settle(l, ws);
+}
+
+static void
+arm_recheck(struct wset *ws)
+{
+	if (ws->recheck == NULL && !ha_inotree_complete(ws->it))
+		ws->recheck = ha_loop_at(ws->w->loop, ha_now_ms() +
+		    RECHECK_MS, on_recheck, ws);
+}
+
 static void
 on_settle(struct ha_loop *l, void *arg)
 {
@@ -331,7 +358,9 @@ on_settle(struct ha_loop *l, void *arg)
 	size_t n, i;
 	int rescan;
 
+	ha_loop_cancel(l, ws->settle);
 	ws->settle = NULL;
+	arm_recheck(ws);
 	paths = ha_inotree_take(ws->it, &n, &rescan);
 	for (i = 0; i < ws->nf; i++) {
 		struct follower *f = &ws->f[i];
@@ -434,6 +463,7 @@ close_set(struct watcher *w, struct wset *ws)
 		ha_loop_del(w->loop, ha_inotree_fd(ws->it));
 	ha_inotree_close(ws->it);
 	ha_loop_cancel(w->loop, ws->settle);
+	ha_loop_cancel(w->loop, ws->recheck);
 	for (i = 0; i < ws->nf; i++) {
 		struct follower *f = &ws->f[i];
 
@@ -486,9 +516,11 @@ start_all(struct watcher *w)
 		ha_log(HA_INFO, "watching %s (%s, %zu directories) for %zu "
 		    "follower(s)", w->ws[i].set->name, w->ws[i].set->path,
 		    ha_inotree_watches(w->ws[i].it), w->ws[i].nf);
-	for (i = 0; i < w->n; i++)
+	for (i = 0; i < w->n; i++) {
+		arm_recheck(&w->ws[i]);
 		for (k = 0; k < w->ws[i].nf; k++)
 			push_now(&w->ws[i].f[k]);
+	}
 }
 
 /*

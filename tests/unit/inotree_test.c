@@ -391,6 +391,44 @@ TEST(overflow_asks_for_a_rescan)
 	ha_inotree_close(t);
 }
 
+/* The kernel's limit of watches, reached (through the test seam). */
+TEST(out_of_watches)
+{
+	struct ha_pathset s;
+	struct ha_inotree *t;
+	int rescan;
+
+	newroot();
+	ha_pathset_init(&s);
+	md("a");
+	md("b");
+	md("c");
+	ha_inotree_test_watch_limit = 2;
+	t = ha_inotree_open(root, NULL, 0);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	CHECK(!ha_inotree_complete(t) && ha_inotree_watches(t) == 2);
+	CHECK(logged("[FAILURE]") && logged("max_user_watches"));
+	rescan = collect(t, &s, 100);
+	CHECK(rescan == 1);
+	/* Still short: a new directory makes another whole comparison. */
+	md("d");
+	ha_pathset_clear(&s);
+	CHECK(collect(t, &s, 1000) == 1 && has(&s, "d"));
+	ha_inotree_test_watch_limit = -1;
+	ha_inotree_rewalk(t);
+	CHECK(ha_inotree_complete(t) && ha_inotree_watches(t) == 5);
+	CHECK(logged("every directory of"));
+	ha_pathset_clear(&s);
+	CHECK(collect(t, &s, 100) == 1);
+	mk("c/x", "x");
+	ha_pathset_clear(&s);
+	CHECK(collect(t, &s, 1000) == 0 && has(&s, "c/x"));
+	ha_pathset_fini(&s);
+	ha_inotree_close(t);
+}
+
 TEST(pathset)
 {
 	struct ha_pathset s;
@@ -439,6 +477,7 @@ main(void)
 	RUN(symlinks_not_followed);
 	RUN(odd_names);
 	RUN(overflow_asks_for_a_rescan);
+	RUN(out_of_watches);
 	RUN(pathset);
 	newroot();
 	rmdir(root);
