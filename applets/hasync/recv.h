@@ -11,8 +11,8 @@
 #include "applets/hasync/hasync.h"
 
 #define RCV_DCACHE 128
-#define PEND_FILES_MAX 4096		/* commit a batch at this many files */
-#define PEND_BYTES_MAX (64ull << 20)	/* or bytes */
+#define PEND_FILES_MAX 65536		/* commit a batch at this many files */
+#define PEND_BYTES_MAX (1ull << 30)	/* or bytes */
 
 enum { RCV_DONE_NO, RCV_DONE_OK, RCV_DONE_FAIL, RCV_DONE_SKIP };
 
