@@ -77,7 +77,8 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/token.c core/elect.c core/elect_msg.c core/daemon.c \
         core/ctl.c core/jsonread.c \
         core/json.c core/pgwal.c core/pgconf.c core/pgreply.c
-CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/flist.c)
+CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/flist.c core/inotree.c \
+        core/pathset.c core/journal.c)
 # libpq only with haprom (tests/integration/build.sh checks it).
 CORE += $(if $(filter y,$(CONFIG_HAPROM)),core/pg.c)
 CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/delta.c core/delta_make.c \

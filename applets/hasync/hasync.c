@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "applets/applets.h"
 #include "applets/hasync/hasync.h"
+#include "applets/hasync/watch.h"
+#include "core/journal.h"
 #include "core/config.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -52,6 +55,14 @@ static const struct ha_opt pull_opts[] = {
 static const struct ha_opt daemon_opts[] = {
 	{ 'f', "foreground", NULL, "stay in the foreground, log to stderr too",
 	  HA_OPT_FLAG, O(foreground), 0, 0 },
+	{ 0 },
+};
+
+static const struct ha_opt watch_opts[] = {
+	{ 'f', "foreground", NULL, "stay in the foreground, log to stderr too",
+	  HA_OPT_FLAG, O(foreground), 0, 0 },
+	{ 0, "term", "N", "the leader's term, checked by the receivers "
+	  "(default: none)", HA_OPT_INT, O(term), 0, 0x7fffffff },
 	{ 0 },
 };
 
@@ -327,6 +338,78 @@ cmd_serve(const struct ha_args *a, void *op)
 	return hs_serve(cfg, a, o->foreground);	/* frees cfg */
 }
 
+static int
+cmd_watch(const struct ha_args *a, void *op)
+{
+	const struct hasync_opts *o = op;
+	struct ha_cfg *cfg = load(a);
+	int rc, j;
+
+	if (cfg == NULL)
+		return HA_EXIT_USAGE;
+	for (j = 0; j < a->argc; j++)
+		if (ha_cfg_sync(cfg, a->argv[j]) == NULL) {
+			rc = ha_cli_usage_error(a, "no [sync %s] in %s",
+			    a->argv[j], cfg->path);
+			goto out;
+		}
+	return hs_watch(cfg, a, o->foreground, o->term);	/* frees cfg */
+out:
+	ha_cfg_free(cfg);
+	return rc;
+}
+
+/*
+ * The watch backlog of set: paths in the journals of every follower
+ * (total into *text, per follower into json when not NULL); -1 when no
+ * follower has a journal (the set was never watched).
+ */
+static long
+backlog(const struct ha_cfg *cfg, const char *set, char *text, size_t n,
+    struct ha_buf *json)
+{
+	long total = -1;
+	int rescan_any = 0, first = 1;
+	size_t i;
+
+	if (json)
+		ha_buf_puts(json, "{");
+	for (i = 0; i < cfg->n_nodes; i++) {
+		const struct ha_cfg_node *nd = &cfg->nodes[i];
+		char *path;
+		size_t cnt;
+		int rescan;
+		struct stat st;
+
+		if (nd->role != HA_ROLE_MEMBER ||
+		    strcmp(nd->name, cfg->cluster->node) == 0)
+			continue;
+		path = hs_journal_path(cfg, set, nd->name);
+		if (stat(path, &st) == -1 ||
+		    ha_journal_peek(path, &cnt, &rescan) == -1) {
+			free(path);
+			continue;
+		}
+		free(path);
+		total = (total < 0 ? 0 : total) + (long)cnt;
+		rescan_any |= rescan;
+		if (json) {
+			ha_buf_printf(json, "%s", first ? "" : ",");
+			ha_json_str(json, nd->name);
+			ha_buf_printf(json, ":{\"paths\":%zu,\"rescan\":%s}",
+			    cnt, rescan ? "true" : "false");
+			first = 0;
+		}
+	}
+	if (json)
+		ha_buf_puts(json, "}");
+	if (total < 0)
+		snprintf(text, n, "-");
+	else
+		snprintf(text, n, "%ld%s", total, rescan_any ? "+all" : "");
+	return total;
+}
+
 static struct ha_state *
 state_of(const struct ha_cfg *cfg, const char *file)
 {
@@ -365,7 +448,7 @@ cmd_status(const struct ha_args *a, void *op)
 {
 	const struct hasync_opts *o = op;
 	struct ha_cfg *cfg = load(a);
-	struct ha_state *rs, *ps, *ws;
+	struct ha_state *rs, *ps;
 	struct ha_buf j = { 0 };
 	size_t i;
 
@@ -373,7 +456,6 @@ cmd_status(const struct ha_args *a, void *op)
 		return HA_EXIT_USAGE;
 	rs = state_of(cfg, "recv.state");
 	ps = state_of(cfg, "push.state");
-	ws = state_of(cfg, "watch.state");
 	if (o->json)
 		ha_buf_puts(&j, "{\"sets\":[");
 	else
@@ -382,12 +464,18 @@ cmd_status(const struct ha_args *a, void *op)
 	for (i = 0; i < cfg->n_syncs; i++) {
 		const char *n = cfg->syncs[i].name;
 		const char *rg = get(rs, "gen", n), *pg = get(ps, "gen", n);
-		const char *res = get(ps, "result", n), *bl = get(ws, "backlog", n);
+		const char *res = get(ps, "result", n), *bl;
+		char bltext[32];
+		long bln;
+		struct ha_buf blj = { 0 };
 		unsigned long long g1 = rg ? strtoull(rg, NULL, 10) : 0;
 		unsigned long long g2 = pg ? strtoull(pg, NULL, 10) : 0;
 		unsigned long long g = g1 > g2 ? g1 : g2;
 		char pt[32], rt[32];
 
+		bln = backlog(cfg, n, bltext, sizeof(bltext),
+		    o->json ? &blj : NULL);
+		bl = bln < 0 ? NULL : bltext;
 		fmt_time(get(ps, "time", n), pt, sizeof(pt));
 		fmt_time(get(rs, "time", n), rt, sizeof(rt));
 		if (!o->json) {
@@ -410,14 +498,19 @@ cmd_status(const struct ha_args *a, void *op)
 		ha_json_str(&j, strcmp(rt, "-") ? rt : NULL);
 		ha_buf_puts(&j, ",\"from\":");
 		ha_json_str(&j, get(rs, "from", n));
-		ha_buf_printf(&j, "},\"backlog\":%s}", bl ? bl : "null");
+		if (bl)
+			ha_buf_printf(&j, "},\"backlog\":%ld", bln);
+		else
+			ha_buf_puts(&j, "},\"backlog\":null");
+		ha_buf_printf(&j, ",\"backlog_by_peer\":%s}",
+		    bl ? blj.s : "null");
+		ha_buf_free(&blj);
 	}
 	if (o->json)
 		printf("%s]}\n", j.s);
 	ha_buf_free(&j);
 	ha_state_free(rs);
 	ha_state_free(ps);
-	ha_state_free(ws);
 	ha_cfg_free(cfg);
 	return HA_EXIT_OK;
 }
@@ -434,8 +527,8 @@ static const struct ha_cmd cmds[] = {
 	{ "status", "", "Show each sync set: generation, backlog, last push.",
 	  status_opts, 0, 0, HA_CMD_CONFIG, cmd_status },
 	{ "watch", "NAME...", "Push changes of the named trees as they "
-	  "happen (daemon, inotify).", daemon_opts, 1, -1, HA_CMD_CONFIG,
-	  ha_not_implemented },
+	  "happen (daemon, inotify).", watch_opts, 1, -1, HA_CMD_CONFIG,
+	  cmd_watch },
 };
 
 static const struct ha_applet app = {
