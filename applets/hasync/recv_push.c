@@ -45,6 +45,27 @@ static const struct ha_tlv_spec begin_spec[] = {
 	{ 0 },
 };
 
+/*
+ * The term hawatch has persisted on this node (0: none): a receiver knows
+ * a new leader's term from its own election state the moment it voted,
+ * before that leader pushed anything, so a stale leader's push is refused
+ * even if it is the first to arrive.
+ */
+static uint64_t
+election_term(const struct rcv *r)
+{
+	char *path = ha_xasprintf("%s/hawatch.state",
+	    r->cfg->cluster->state_dir);
+	struct ha_state *st = NULL;
+	uint64_t t = 0;
+
+	if (ha_state_load(path, &st) == 1)
+		(void)ha_state_get_u64(st, "term", &t);
+	ha_state_free(st);
+	free(path);
+	return t;
+}
+
 /* The term check: refuse an older term, remember a newer one. */
 static int
 check_term(struct rcv *r, uint64_t term)
@@ -62,6 +83,8 @@ check_term(struct rcv *r, uint64_t term)
 		goto out;
 	}
 	(void)ha_state_get_u64(st, "term", &seen);
+	if (election_term(r) > seen)
+		seen = election_term(r);
 	if (term < seen) {
 		hs_refuse(r->c, "term %llu is older than term %llu that %s has "
 		    "seen: a stale leader may not push (set %s)",

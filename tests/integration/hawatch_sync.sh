@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# hawatch runs hasync: `hasync serve` on every member, `hasync watch
+# --term T` only on the leader. Two members and a witness in network
+# namespaces, the cluster CA, real trees:
+# - a foreign holder of the VIP is reported by the probe before take-over;
+# - a file written on the leader appears on the follower;
+# - kill -9 of the leader's hawatch takes its hasync children with it; the
+#   new leader is the source;
+# - the old leader, back, receives what was written meanwhile and sends
+#   nothing; a push with its old term is refused (the receivers know the
+#   term from their hawatch, not only from earlier pushes).
+. "$HABOX_TOP/tests/lib/testlib.sh"
+. "$HABOX_TOP/tests/lib/netns.sh"
+t_require_root
+t_has_applet hasync && t_has_applet hawatch || { t_skip all "habox built without hasync or hawatch"; exit 0; }
+
+topo_up 3 || { t_fail setup "topology"; exit 1; }
+mkdir -p "$T_TMP/pki"
+
+# conf HOST NODE: node HOST's habox.conf.
+conf() {
+	local h=$1 node=$2 d=$T_TMP/h$1
+	mkdir -p "$d/data"
+	cat >"$d/habox.conf" <<EOF
+[cluster]
+name = hws
+node = $node
+ca = $T_TMP/pki/ca.crt
+cert = $T_TMP/pki/$node.crt
+key = $T_TMP/pki/node.key
+state_dir = $d/state
+run_dir = $d/run
+heartbeat = 100ms
+lease = 1s
+[node node1]
+address = $(topo_ip 1)
+priority = 100
+[node node2]
+address = $(topo_ip 2)
+priority = 90
+[node w]
+address = $(topo_ip 3)
+role = witness
+[vip web]
+address = 10.0.0.200/24
+interface = eth0
+[sync data]
+path = $d/data
+watch = yes
+delete = yes
+EOF
+}
+conf 1 node1
+conf 2 node2
+conf 3 w
+"$HABOX" hactl bootstrap -c "$T_TMP/h1/habox.conf" -d "$T_TMP/pki" >/dev/null 2>&1 &&
+	"$HABOX_TOOLS/pkitool" "$T_TMP/pki/ca.crt" "$T_TMP/pki/ca.key" \
+		"$T_TMP/pki/node.key" node2 hws -1 30 "$T_TMP/pki/node2.crt" >/dev/null 2>&1 &&
+	"$HABOX_TOOLS/pkitool" "$T_TMP/pki/ca.crt" "$T_TMP/pki/ca.key" \
+		"$T_TMP/pki/node.key" w hws -1 30 "$T_TMP/pki/w.crt" >/dev/null 2>&1 ||
+	{ t_fail setup "PKI"; exit 1; }
+for i in 1 2 3; do t_keep "h$i.log" "$T_TMP/h$i/hawatch.log"; done
+
+HW=()
+start_hw() {
+	topo_bg "$1" "$HABOX" hawatch -f -vv -c "$T_TMP/h$1/habox.conf" 2>>"$T_TMP/h$1/hawatch.log"
+	HW[$1]=$T_LASTPID
+}
+st() { topo_exec "$1" "$HABOX" hactl status --json -c "$T_TMP/h$1/habox.conf" 2>/dev/null; }
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
+leads() { [ "$(st "$1" | jget 'd["role"], d["resources"]')" = "leader held" ]; }
+follows() { [ "$(st "$1" | jget 'd["role"], d["leader"]')" = "follower $2" ]; }
+# children HOST WHAT: PIDs of `hasync WHAT` run for host HOST's config
+# ([h]: the pattern must not match the shell that runs pgrep).
+children() { pgrep -f "[h]async $2.* -c $T_TMP/h$1/habox.conf"; }
+runs() { children "$@" >/dev/null; }
+runs_not() { ! children "$@" >/dev/null; }
+same() { cmp -s "$1" "$2"; }
+
+# A host outside the cluster holds the VIP: the probe before taking it
+# says so, and the take-over goes on (gratuitous ARP moves the traffic).
+ip -n "$(topo_ns 3)" addr add 10.0.0.200/24 dev eth0
+for i in 1 2 3; do start_hw "$i"; done
+t_ok "node1 (priority 100) leads" t_wait 15 leads 1
+t_ok "  its probe saw the foreign holder of the VIP" \
+	grep -q "probe VIP web: another host answers for it" "$T_TMP/h1/hawatch.log"
+t_ok "  and took the VIP anyway" sh -c \
+	"ip -n $(topo_ns 1) -br addr show eth0 | grep -q ' 10.0.0.200/24'"
+ip -n "$(topo_ns 3)" addr del 10.0.0.200/24 dev eth0
+t_ok "  node2 follows it" t_wait 5 follows 2 node1
+t_ok "  both members run hasync serve" t_wait 5 sh -c \
+	"pgrep -f '[h]async serve.* -c $T_TMP/h1/habox.conf' && pgrep -f '[h]async serve.* -c $T_TMP/h2/habox.conf'"
+t_ok "  the witness runs no hasync" runs_not 3 ""
+t_ok "  the leader runs hasync watch with its term" t_wait 5 runs 1 "watch -f --term [1-9][0-9]* data"
+t_ok "  the follower does not" runs_not 2 watch
+
+echo "written on node1" >"$T_TMP/h1/data/a.txt"
+t_ok "a file written on the leader appears on the follower" \
+	t_wait 10 same "$T_TMP/h1/data/a.txt" "$T_TMP/h2/data/a.txt"
+mkdir "$T_TMP/h1/data/dir"
+echo "in a new directory" >"$T_TMP/h1/data/dir/b.txt"
+t_ok "  a new directory with a file too" \
+	t_wait 10 same "$T_TMP/h1/data/dir/b.txt" "$T_TMP/h2/data/dir/b.txt"
+
+old=$(children 1 watch | head -n 1)
+kill -9 "${HW[1]}"
+t_ok "node1's hawatch killed: its hasync children die with it" \
+	t_wait 5 runs_not 1 ""
+t_ok "  node2 takes over" t_wait 10 leads 2
+t_ok "  and runs hasync watch" t_wait 5 runs 2 watch
+echo "written on node2 while node1 was down" >"$T_TMP/h2/data/c.txt"
+sleep 1
+start_hw 1
+t_ok "node1 back: a follower of node2" t_wait 15 follows 1 node2
+t_ok "  receives what was written on node2 meanwhile" \
+	t_wait 20 same "$T_TMP/h2/data/c.txt" "$T_TMP/h1/data/c.txt"
+echo "written on node2 now" >"$T_TMP/h2/data/e.txt"
+t_ok "  and what is written on node2 now" \
+	t_wait 10 same "$T_TMP/h2/data/e.txt" "$T_TMP/h1/data/e.txt"
+t_ok "  runs no hasync watch" runs_not 1 watch
+echo "written on node1, a follower" >"$T_TMP/h1/data/d.txt"
+sleep 2
+t_ok "  a file written on node1 is not sent" test ! -e "$T_TMP/h2/data/d.txt"
+t_case "a push with node1's old term is refused by node2" --exit 1 \
+	--err-has "older than term" \
+	-- topo_exec 1 "$HABOX" hasync push --term 1 data -c "$T_TMP/h1/habox.conf"
+t_ok "  and wrote nothing" test ! -e "$T_TMP/h2/data/d.txt"
+[ -n "$old" ] && t_ok "  the old watcher is gone" sh -c "! kill -0 $old 2>/dev/null"
+
+for i in 1 2 3; do kill -TERM "${HW[$i]}" 2>/dev/null; done
+for i in 1 2 3; do wait "${HW[$i]}" 2>/dev/null; done
+t_ok "stopped: no hasync left behind" sh -c "! pgrep -f '[h]async .*$T_TMP/'"
+
