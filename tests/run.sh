@@ -55,6 +55,46 @@ run_one() { # NAME LOG CMD...
 	tally "$name" "$log" "$rc" "$(( $(date +%s) - t ))"
 }
 
+# Integration suites mostly wait (timers, leases, PostgreSQL), so they run
+# TEST_JOBS at a time (default 2); each has its own namespaces, ports and
+# temp dir. Suites that compile (build*, deps_src) run alone, so that
+# their load does not bend the timing of the others.
+jobs_max=${TEST_JOBS:-2}
+bg_pids=() bg_names=() bg_logs=() bg_t0=()
+
+reap() { # wait for one running suite (any), tally it
+	local i rc
+	while :; do
+		for i in "${!bg_pids[@]}"; do
+			if ! kill -0 "${bg_pids[$i]}" 2>/dev/null; then
+				wait "${bg_pids[$i]}"
+				rc=$?
+				tally "${bg_names[$i]}" "${bg_logs[$i]}" "$rc" \
+				    "$(( $(date +%s) - bg_t0[$i] ))"
+				unset "bg_pids[$i]" "bg_names[$i]" "bg_logs[$i]" "bg_t0[$i]"
+				return 0
+			fi
+		done
+		sleep 0.2
+	done
+}
+
+drain() { while [ ${#bg_pids[@]} -gt 0 ]; do reap; done; }
+
+run_suite() { # NAME LOG CMD...
+	local name=$1 log=$2
+	shift 2
+	case $name in
+	*integration/build*|*integration/deps_src)
+		drain
+		run_one "$name" "$log" "$@"
+		return ;;
+	esac
+	while [ ${#bg_pids[@]} -ge "$jobs_max" ]; do reap; done
+	"$@" >"$log" 2>&1 &
+	bg_pids+=($!) bg_names+=("$name") bg_logs+=("$log") bg_t0+=("$(date +%s)")
+}
+
 for d in "${units[@]}"; do
 	for t in "$d"/*_test; do
 		[ -x "$t" ] || continue
@@ -76,8 +116,9 @@ for s in "$top"/tests/integration/*.sh; do
 	n=integration/$(basename "$s" .sh)
 	case $n in $only) ;; *) continue ;; esac
 	[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
-	run_one "$n" "$logs/$(basename "$s" .sh).log" timeout 1200 bash "$s"
+	run_suite "$n" "$logs/$(basename "$s" .sh).log" timeout 1200 bash "$s"
 done
+drain
 
 # The integration suite again with the sanitizer build (ASan, UBSan, LSan:
 # any report makes the program fail), but for the build-variant scripts.
@@ -87,10 +128,11 @@ if [ -n "$asan" ]; then
 		case $n in integration/build*|integration/deps_src) continue ;; esac
 		case $n in $only) ;; *) continue ;; esac
 		[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
-		HABOX=$asan HABOX_TOOLS=$(dirname "$asan")/tools \
-			run_one "asan $n" "$logs/asan-$(basename "$s" .sh).log" \
+		run_suite "asan $n" "$logs/asan-$(basename "$s" .sh).log" \
+			env HABOX="$asan" HABOX_TOOLS="$(dirname "$asan")/tools" \
 			timeout 1200 bash "$s"
 	done
+	drain
 fi
 
 # Fuzz targets replay their committed corpus: crashes found once stay fixed.

@@ -93,7 +93,12 @@ client_sql() {
 sql_is() { [ "$(pg_sql "$1" "$2")" = "$3" ]; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
-for i in 1 2 3; do start_hw $i; done
+# node1 first, answering, then the others: priority decides among the
+# nodes that are up (a member that is still starting votes for nobody).
+start_hw 1
+t_wait 20 st 1 >/dev/null
+start_hw 2
+start_hw 3
 t_ok "node1 (priority 100) is elected and takes over" t_wait 15 leads 1
 t_ok "  it holds the VIP" vip_on 1
 t_ok "  its PostgreSQL is the primary" test "$(pg_sql n1 'SELECT pg_is_in_recovery()')" = f

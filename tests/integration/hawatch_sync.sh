@@ -80,7 +80,12 @@ same() { cmp -s "$1" "$2"; }
 # A host outside the cluster holds the VIP: the probe before taking it
 # says so, and the take-over goes on (gratuitous ARP moves the traffic).
 ip -n "$(topo_ns 3)" addr add 10.0.0.200/24 dev eth0
-for i in 1 2 3; do start_hw "$i"; done
+# node1 first, answering, then the others: priority decides among the
+# nodes that are up (a member that is still starting votes for nobody).
+start_hw 1
+t_wait 20 st 1 >/dev/null
+start_hw 2
+start_hw 3
 t_ok "node1 (priority 100) leads" t_wait 15 leads 1
 t_ok "  its probe saw the foreign holder of the VIP" \
 	grep -q "probe VIP web: another host answers for it" "$T_TMP/h1/hawatch.log"

@@ -85,7 +85,12 @@ client_sql() {
 
 t_case "three members: check-config does not warn" --err-lacks "no automatic failover" \
 	-- "$HABOX" hactl check-config -c "$T_TMP/h1/habox.conf"
-for i in 1 2 3; do start_hw "$i"; done
+# node1 first, answering, then the others: priority decides among the
+# nodes that are up (a member that is still starting votes for nobody).
+start_hw 1
+t_wait 20 st 1 >/dev/null
+start_hw 2
+start_hw 3
 t_ok "three members: node1 (priority 100) leads" t_wait 15 leads 1
 t_ok "  node2 follows it" t_wait 5 follows 2 node1
 t_ok "  node3 follows it" t_wait 5 follows 3 node1
