@@ -1,7 +1,7 @@
 # habox: one static musl binary with the applets havip, hasync, haprom,
 # hawatch and hactl. `make` builds ./habox from .config (or
-# config/defconfig); `make check` runs every test; `make demo` shows it.
-# See README for the targets and variables.
+# config/defconfig); `make check` runs every test; `make demo` shows it;
+# `make install` installs it. See README for the targets and variables.
 
 OUT        ?= build
 TARGET     ?= musl

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Manual pages: clean under mandoc -Tlint, and habox.conf(5) documents
-# every key the configuration schema knows (so the reference cannot drift).
+# Manual pages: clean under mandoc -Tlint (else groff renders them without
+# error), habox.conf(5) documents every key the configuration schema knows
+# and hactl(8) every command and option of hactl's tables (so the references
+# cannot drift), habox(1) names every applet and page.
 . "$HABOX_TOP/tests/lib/testlib.sh"
 doc=$HABOX_TOP/doc
 if command -v mandoc >/dev/null; then
@@ -8,8 +10,14 @@ if command -v mandoc >/dev/null; then
 		t_case "$(basename "$m") lints clean" --err-eq /dev/null --out-eq /dev/null \
 			-- mandoc -Tlint -W warning "$m"
 	done
+elif command -v groff >/dev/null; then
+	# groff's mdoc warns about things mandoc accepts: fail on errors only.
+	for m in "$doc"/*.[1-8]; do
+		t_case "$(basename "$m") renders (groff)" \
+			-- groff -mandoc -ww -z "$m"
+	done
 else
-	t_skip "man page lint" "mandoc is not installed"
+	t_skip "man page lint" "neither mandoc nor groff is installed"
 fi
 keys=$(sed -n 's/^[[:space:]]*{ "\([a-z_]*\)", T_.*/\1/p' "$HABOX_TOP/core/config_schema.c" | sort -u)
 t_ok "the schema has keys" test "$(echo "$keys" | wc -l)" -gt 40
