@@ -1,7 +1,7 @@
 # habox: one static musl binary with the applets havip, hasync, haprom,
 # hawatch and hactl. `make` builds ./habox from .config (or
-# config/defconfig); `make check` runs every test; `make demo` shows it.
-# See README for the targets and variables.
+# config/defconfig); `make check` runs every test; `make demo` shows it;
+# `make install` installs it. See README for the targets and variables.
 
 OUT        ?= build
 TARGET     ?= musl
@@ -120,7 +120,7 @@ GEN := $(OUT)/include/ha_kconfig.h $(OUT)/include/ha_version.h
 
 .PHONY: all asan check demo fuzz fuzz-build sim bench clean \
         distclean menuconfig nconfig defconfig olddefconfig savedefconfig \
-        deps-install tests FORCE
+        deps-install tests install uninstall FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUT)/habox $(if $(filter build,$(OUT)),habox)
@@ -246,6 +246,85 @@ demo:
 	$(Q)scripts/debian-deps.sh --install demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(CURDIR)/habox
+
+# --- install --------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] [BINDIR=] [MANDIR=] [DOCDIR=]
+#              [INIT=sysvinit|openrc|none] [INITDIR=/etc/init.d] [HABOX=file]
+# installs the binary HABOX (default ./habox, built first if out of date;
+# HABOX=file on the command line is installed as it is, nothing is built),
+# a symlink per applet it has built in (`habox --list`), the manual pages of
+# those applets, the example configurations under DOCDIR and, with hawatch
+# built in, the init script of INIT with the binary's path filled in. It never writes
+# /etc/habox: copy an example there. `make uninstall` with the same variables
+# removes what install put there: only symlinks to habox, not the config.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/habox
+INIT    ?= sysvinit
+INITDIR ?= /etc/init.d
+DESTDIR ?=
+# Only from the command line: tests/run.sh exports HABOX for its scripts.
+ifneq ($(origin HABOX),command line)
+  HABOX := habox
+endif
+APPLET_NAMES := $(shell grep -o '^APPLET.[a-z]*' applets/applets.def | cut -c8-)
+EXAMPLES := $(wildcard config/*.conf)
+MAN_PAGES := $(wildcard doc/*.[158])
+INST_BIN := $(DESTDIR)$(BINDIR)
+
+install: $(if $(filter habox,$(HABOX)),habox)
+	$(Q)case "$(INIT)" in sysvinit|openrc|none) ;; *) \
+		echo "INIT must be sysvinit, openrc or none (not '$(INIT)')" >&2; \
+		exit 2 ;; esac
+	$(Q)applets=$$("$(abspath $(HABOX))" --list) || { \
+		echo "$(HABOX) --list failed: is it a habox binary for this \
+machine?" >&2; exit 1; }; \
+	set -e; \
+	echo "  INSTALL $(INST_BIN)/habox ($$(echo $$applets))"; \
+	install -d -m 0755 "$(INST_BIN)" "$(DESTDIR)$(MANDIR)/man1" \
+		"$(DESTDIR)$(MANDIR)/man5" "$(DESTDIR)$(MANDIR)/man8" \
+		"$(DESTDIR)$(DOCDIR)/examples"; \
+	install -m 0755 "$(HABOX)" "$(INST_BIN)/habox"; \
+	for a in $$applets; do ln -sfn habox "$(INST_BIN)/$$a"; done; \
+	want=" habox.1 habox.conf.5 "; \
+	for a in $$applets; do want="$$want$$a.8 "; done; \
+	for m in $(MAN_PAGES); do \
+		n=$${m##*/}; \
+		case $$want in *" $$n "*) ;; *) continue ;; esac; \
+		install -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
+	done; \
+	install -m 0644 $(EXAMPLES) "$(DESTDIR)$(DOCDIR)/examples/"; \
+	install -m 0644 README "$(DESTDIR)$(DOCDIR)/README"; \
+	if [ "$(INIT)" != none ] && echo "$$applets" | grep -qx hawatch; then \
+		echo "  INSTALL $(DESTDIR)$(INITDIR)/hawatch ($(INIT))"; \
+		install -d -m 0755 "$(DESTDIR)$(INITDIR)"; \
+		t=$$(mktemp); rc=0; \
+		sed 's|/usr/sbin/habox|$(BINDIR)/habox|g' \
+			"initscripts/$(INIT)/hawatch" >"$$t" && \
+		install -m 0755 "$$t" "$(DESTDIR)$(INITDIR)/hawatch" || rc=1; \
+		rm -f "$$t"; exit $$rc; \
+	fi
+
+uninstall:
+	$(Q)set -e; \
+	echo "  REMOVE  $(INST_BIN)/habox and its applet links"; \
+	for a in $(APPLET_NAMES); do \
+		if [ -L "$(INST_BIN)/$$a" ] && [ "$$(readlink "$(INST_BIN)/$$a")" = habox ]; \
+		then rm -f "$(INST_BIN)/$$a"; fi; \
+	done; \
+	rm -f "$(INST_BIN)/habox"; \
+	for m in $(MAN_PAGES); do \
+		n=$${m##*/}; rm -f "$(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
+	done; \
+	for e in $(notdir $(EXAMPLES)); do \
+		rm -f "$(DESTDIR)$(DOCDIR)/examples/$$e"; done; \
+	rm -f "$(DESTDIR)$(DOCDIR)/README"; \
+	rmdir "$(DESTDIR)$(DOCDIR)/examples" "$(DESTDIR)$(DOCDIR)" \
+		2>/dev/null || true; \
+	i="$(DESTDIR)$(INITDIR)/hawatch"; \
+	if [ "$(INIT)" != none ] && [ -f "$$i" ] && grep -q habox "$$i"; \
+	then rm -f "$$i"; fi
 
 # --- Kconfig front ends (Debian: kconfig-frontends) ---------------------
 KCONF_HINT := "needs kconfig-frontends (apt-get install kconfig-frontends-nox); \
