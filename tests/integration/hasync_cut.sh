@@ -71,6 +71,12 @@ old_or_new() {
 # once before any data, then at random moments after data began to flow
 # (a temporary file exists on the receiver).
 data_flows() { find "$D2" -name '.hasync-tmp.*' | grep -q .; }
+# The sender's link limited to 20 Mbit/s (a short queue: 50 ms): the
+# changes (about 5 MB) take two seconds, so a cut a fraction of a second
+# into the data falls between files however fast or loaded this machine
+# is.
+tc -n "$(topo_ns 1)" qdisc add dev eth0 root tbf rate 20mbit burst 32kb latency 50ms ||
+	{ t_fail setup "rate limit (tc tbf)"; exit 1; }
 v=B
 for round in 1 2 3 4 5 6 7 8; do
 	rm -rf "$D1" && cp -a "$T_TMP/$v" "$D1"
@@ -87,13 +93,15 @@ for round in 1 2 3 4 5 6 7 8; do
 	fi
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	sleep 0.2
+	# The receiver sees the end once the queue (50 ms at most) drains.
+	sleep 0.5
 	t_ok "cut $round ($what): every file is old or new" old_or_new "$v"
 	[ $v = A ] && v=B || v=A
 done
 echo "files at the round's version after each cut: $(tr '\n' ',' <"$T_TMP/progress")"
 t_ok "  some cuts fell between the first and the last file" \
 	awk '$1 > 0 && $1 < $3 { mixed = 1 } END { exit !mixed }' "$T_TMP/progress"
+tc -n "$(topo_ns 1)" qdisc del dev eth0 root
 rm -rf "$D1" && cp -a "$T_TMP/B" "$D1"
 t_case "the next push completes" -- push data
 t_ok "  the trees are equal" diff -r "$D1" "$D2"
