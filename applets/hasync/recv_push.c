@@ -73,7 +73,7 @@ check_term(struct rcv *r, uint64_t term)
 	char *path = ha_xasprintf("%s/recv.state", r->sdir);
 	char *lock = ha_xasprintf("%s/recv.state.lock", r->sdir);
 	struct ha_state *st = NULL;
-	uint64_t seen = 0;
+	uint64_t seen = 0, elected;
 	int lfd, rc = -1;
 
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -83,8 +83,8 @@ check_term(struct rcv *r, uint64_t term)
 		goto out;
 	}
 	(void)ha_state_get_u64(st, "term", &seen);
-	if (election_term(r) > seen)
-		seen = election_term(r);
+	if ((elected = election_term(r)) > seen)
+		seen = elected;
 	if (term < seen) {
 		hs_refuse(r->c, "term %llu is older than term %llu that %s has "
 		    "seen: a stale leader may not push (set %s)",
