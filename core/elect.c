@@ -495,20 +495,31 @@ static void
 on_prevote_req(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
     struct ha_elect_out *o)
 {
-	int c = m->from, ok;
+	int c = m->from, fit, ok;
 	struct ha_elect_msg *r;
 
+	fit = m->term > e->term && is_member(e, c) &&
+	    (m->flags & HA_EF_CAN_LEAD) && (m->flags & HA_EF_HEALTHY) &&
+	    !(m->flags & HA_EF_NEEDS_REWIND) && pos_ok(e, &m->pos) &&
+	    failover_allowed(e, c);
 	/*
 	 * Asking ourselves, with a better priority: the cluster's order
 	 * wins races between simultaneous candidates.
 	 */
-	ok = now >= e->boot_until && !(now < e->promise_until &&
+	ok = fit && now >= e->boot_until && !(now < e->promise_until &&
 	    e->promised_to != c) && e->role != HA_LEADER &&
-	    !(e->prevoting && outranks(e, e->c.self, c)) &&
-	    m->term > e->term && is_member(e, c) &&
-	    (m->flags & HA_EF_CAN_LEAD) && (m->flags & HA_EF_HEALTHY) &&
-	    !(m->flags & HA_EF_NEEDS_REWIND) && pos_ok(e, &m->pos) &&
-	    failover_allowed(e, c);
+	    !(e->prevoting && outranks(e, e->c.self, c));
+	/*
+	 * A better-placed member we would vote for is trying: give it its
+	 * turn (a lease) rather than race it, even if we said no only
+	 * because we are still booting. On a loaded machine the answers
+	 * come late, and the first to finish booting would win otherwise.
+	 */
+	if (fit && e->role == HA_FOLLOWER && outranks(e, c, e->c.self)) {
+		e->prevoting = 0;
+		if (e->stand_at < now + e->c.lease_ms)
+			e->stand_at = now + e->c.lease_ms;
+	}
 	if ((r = add(e, o, HA_E_VOTE, c)) == NULL)
 		return;
 	r->flags |= HA_EF_PREVOTE;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *ident = "habox";
@@ -82,11 +83,26 @@ ha_log_set_hook(void (*h)(enum ha_level, const char *, void *), void *arg)
 	hook_arg = arg;
 }
 
+/* "HH:MM:SS.mmm " in local time: debug output (-vv) says when. */
+static const char *
+stamp(char *buf, size_t n)
+{
+	struct timespec t;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	localtime_r(&t.tv_sec, &tm);
+	snprintf(buf, n, "%02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, t.tv_nsec / 1000000);
+	return buf;
+}
+
 void
 ha_vlog(enum ha_level level, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	char line[2200];
+	char ts[32];
 	int n, saved = errno;
 
 	if ((unsigned)level >= HA_ARRAY_LEN(names))
@@ -98,7 +114,8 @@ ha_vlog(enum ha_level level, const char *fmt, va_list ap)
 		hook(level, msg, hook_arg);
 	if ((outputs & HA_LOG_STDERR) &&
 	    (verbosity >= 0 || level >= HA_WARNING)) {
-		n = snprintf(line, sizeof(line), "%s: [%s] %s\n", ident,
+		n = snprintf(line, sizeof(line), "%s%s: [%s] %s\n",
+		    verbosity >= 2 ? stamp(ts, sizeof(ts)) : "", ident,
 		    names[level], msg);
 		if (n > (int)sizeof(line) - 1) {
 			n = sizeof(line) - 1;

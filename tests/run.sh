@@ -28,18 +28,23 @@ logs=${T_LOGS:-$top/build/test-logs}
 mkdir -p "$logs"
 export T_LOGDIR=$logs
 pass=0 fail=0 skip=0 t0=$(date +%s)
+# Every failed case again at the end, where a cut-off log still shows it.
+recap=$logs/failed.txt
+: >"$recap"
 
 # Count one program's result lines; a silent death is a failure.
 tally() { # NAME LOGFILE RC
 	local p f s
 	p=$(grep -c '^PASS ' "$2"); f=$(grep -c '^FAIL ' "$2"); s=$(grep -c '^SKIP ' "$2")
 	grep -E '^(FAIL|SKIP) ' "$2"
+	[ "$f" = 0 ] || grep -E '^FAIL ' "$2" | sed "s|^|$1: |" >>"$recap"
 	if [ "$3" != 0 ] && [ "$f" = 0 ]; then
-		echo "FAIL $1: exited with status $3 without naming a failed case (log: $2)"
+		echo "FAIL $1: exited with status $3 without naming a failed case (log: $2)" |
+			tee -a "$recap"
 		f=$((f + 1))
 	fi
 	if [ $((p + f + s)) = 0 ]; then
-		echo "FAIL $1: ran no case (log: $2)"
+		echo "FAIL $1: ran no case (log: $2)" | tee -a "$recap"
 		f=1
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
@@ -129,7 +134,7 @@ if [ -n "$asan" ]; then
 		case $n in $only) ;; *) continue ;; esac
 		[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
 		run_suite "asan $n" "$logs/asan-$(basename "$s" .sh).log" \
-			env HABOX="$asan" HABOX_TOOLS="$(dirname "$asan")/tools" \
+			env HABOX="$asan" HABOX_TOOLS="$(dirname "$asan")/tools" T_SLOW=2 \
 			timeout 1200 bash "$s"
 	done
 	drain
@@ -153,6 +158,10 @@ if [ -n "$fuzz" ]; then
 	done
 fi
 
+if [ -s "$recap" ]; then
+	echo "--- every failed case ($(wc -l <"$recap")), also in $recap:"
+	cat "$recap"
+fi
 echo "test time: $(( $(date +%s) - t0 )) s; logs in $logs"
 [ $skip = 0 ] || echo "$skip skipped (not counted as passed)"
 echo "$pass passed, $fail failed"

@@ -79,6 +79,8 @@ start_hw() { # start_hw HOST
 for i in 1 2 3; do t_keep "h$i.log" "$T_TMP/h$i/hawatch.log"; done
 st() { topo_exec "$1" "$HABOX" hactl status --json -c "${C[$1]}" 2>/dev/null; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
+# answers HOST: its hawatch answers hactl status (leader or not).
+answers() { [ -n "$(st "$1" | jget 'd["role"]')" ]; }
 leads() { [ "$(st "$1" | jget 'd["role"], d["resources"]')" = "leader held" ]; }
 # follows HOST LEADER: HOST is a follower of LEADER.
 follows() { [ "$(st "$1" | jget 'd["role"], d["leader"]')" = "follower $2" ]; }
@@ -96,7 +98,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 # node1 first, answering, then the others: priority decides among the
 # nodes that are up (a member that is still starting votes for nobody).
 start_hw 1
-t_wait 20 st 1 >/dev/null
+t_wait 20 answers 1
 start_hw 2
 start_hw 3
 t_ok "node1 (priority 100) is elected and takes over" t_wait 15 leads 1

@@ -68,6 +68,8 @@ start_hw() {
 }
 st() { topo_exec "$1" "$HABOX" hactl status --json -c "$T_TMP/h$1/habox.conf" 2>/dev/null; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
+# answers HOST: its hawatch answers hactl status (leader or not).
+answers() { [ -n "$(st "$1" | jget 'd["role"]')" ]; }
 leads() { [ "$(st "$1" | jget 'd["role"], d["resources"]')" = "leader held" ]; }
 follows() { [ "$(st "$1" | jget 'd["role"], d["leader"]')" = "follower $2" ]; }
 # children HOST WHAT: PIDs of `hasync WHAT` run for host HOST's config
@@ -83,7 +85,7 @@ ip -n "$(topo_ns 3)" addr add 10.0.0.200/24 dev eth0
 # node1 first, answering, then the others: priority decides among the
 # nodes that are up (a member that is still starting votes for nobody).
 start_hw 1
-t_wait 20 st 1 >/dev/null
+t_wait 20 answers 1
 start_hw 2
 start_hw 3
 t_ok "node1 (priority 100) leads" t_wait 15 leads 1

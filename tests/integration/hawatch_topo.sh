@@ -70,6 +70,8 @@ start_hw() {
 }
 st() { topo_exec "$1" "$HABOX" hactl status --json -c "$T_TMP/h$1/habox.conf" 2>/dev/null; }
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" 2>/dev/null; }
+# answers HOST: its hawatch answers hactl status (leader or not).
+answers() { [ -n "$(st "$1" | jget 'd["role"]')" ]; }
 leads() { [ "$(st "$1" | jget 'd["role"], d["resources"]')" = "leader held" ]; }
 follows() { [ "$(st "$1" | jget 'd["role"], d["leader"]')" = "follower $2" ]; }
 vip_on() { ip -n "$(topo_ns "$1")" -br addr show eth0 | grep -q " $VIP/24"; }
@@ -88,7 +90,7 @@ t_case "three members: check-config does not warn" --err-lacks "no automatic fai
 # node1 first, answering, then the others: priority decides among the
 # nodes that are up (a member that is still starting votes for nobody).
 start_hw 1
-t_wait 20 st 1 >/dev/null
+t_wait 20 answers 1
 start_hw 2
 start_hw 3
 t_ok "three members: node1 (priority 100) leads" t_wait 15 leads 1

@@ -632,6 +632,29 @@ TEST(priority_wins_a_staggered_start)
 	}
 }
 
+/*
+ * The same on a loaded machine: every message takes 50-300 ms, the two
+ * others finish booting together. Having said no to the best member
+ * while booting, they must give it its turn rather than race each other
+ * (found by hawatch_topo on a machine with both cores busy).
+ */
+TEST(priority_wins_a_slow_staggered_start)
+{
+	int i, seed;
+
+	for (seed = 1; seed <= 20; seed++)
+		for (i = 300; i <= 1500; i += 300) {
+			sc_start(3, 0);
+			sc.rng = (uint64_t)seed;
+			sc.dmin = 50 * US;
+			sc.dmax = 300 * US;
+			sc.node[1].up = sc.node[2].up = 0;
+			sc.node[1].down_until = sc.node[2].down_until = i * US;
+			CHECK(sc_until_leads(0, 8000) > 0);
+			CHECK(!sc.fail);
+		}
+}
+
 static void
 off(struct ha_elect *e, int64_t now, int node, struct ha_elect_out *o)
 {
@@ -834,6 +857,7 @@ main(void)
 	RUN(failover_when_the_leader_dies);
 	RUN(a_node_that_cannot_hear_the_leader_does_not_depose_it);
 	RUN(priority_wins_a_staggered_start);
+	RUN(priority_wins_a_slow_staggered_start);
 	RUN(failover_off_moves_nothing);
 	RUN(node_failover_off);
 	RUN(switchover_is_quick_and_works_with_failover_off);
