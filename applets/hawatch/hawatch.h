@@ -40,7 +40,6 @@ struct hw_step {
 	char *shell;
 	int64_t timeout_ms;
 	int critical;			/* failing it aborts a switchover */
-	int advisory;			/* exit 0 or 3 fine; else a warning */
 };
 
 enum hw_res { R_FREE, R_TAKING, R_HELD, R_RELEASING };

@@ -84,41 +84,7 @@ applet_step(struct hw *h, const char *label, int64_t timeout_ms,
 	s->argv[n] = NULL;
 }
 
-/*
- * Before taking a VIP: does another host answer for it (ARP probe or
- * neighbour solicitation), waiting one heartbeat (20-200 ms)? Advisory:
- * the old leader's kernel may still hold it for a moment, and a foreign
- * holder is better told by a warning than left owning our clients, so
- * the take-over goes on either way.
- */
-static void
-probe_step(struct hw *h, const struct ha_cfg_vip *v)
-{
-	char label[160], addr[64], wait[32];
-	int64_t ms = h->cfg->cluster->heartbeat_ms;
-	struct hw_step *s;
-	int n = 0;
-
-	if (!CONFIG_HAVIP)
-		return;
-	ms = ms < 20 ? 20 : ms > 200 ? 200 : ms;
-	snprintf(label, sizeof(label), "probe VIP %s", v->name);
-	ha_fmt_addr(&v->address.addr, addr, sizeof(addr));
-	snprintf(wait, sizeof(wait), "%lldms", (long long)ms);
-	s = step_new(h, label, ms + 5000);
-	s->advisory = 1;
-	s->argv[n++] = ha_xstrdup(h->exe);
-	s->argv[n++] = ha_xstrdup("havip");
-	s->argv[n++] = ha_xstrdup("check");
-	s->argv[n++] = ha_xstrdup("--probe");
-	s->argv[n++] = ha_xstrdup("--quiet");
-	s->argv[n++] = ha_xstrdup("--timeout");
-	s->argv[n++] = ha_xstrdup(wait);
-	s->argv[n++] = ha_xstrdup(addr);
-	s->argv[n++] = ha_xstrdup("dev");
-	s->argv[n++] = ha_xstrdup(v->interface);
-	s->argv[n] = NULL;
-}
+static void probe_bg(struct hw *h, const struct ha_cfg_vip *v);
 
 static void
 shell_step(struct hw *h, const char *label, int64_t timeout_ms,
@@ -156,7 +122,6 @@ plan_take(struct hw *h)
 	}
 	snprintf(life, sizeof(life), "%lds", vip_lifetime(h));
 	for (i = 0; i < c->n_vips; i++) {
-		probe_step(h, &c->vips[i]);
 		/*
 		 * One announcement here, the rest of the burst in the
 		 * background (hw_res_announce): the services must not wait.
@@ -236,6 +201,7 @@ struct bg {
 	struct ha_proc *p;
 	struct ha_timer *t;
 	char label[64];
+	int probe;		/* a VIP probe: exit 0 or 3, nobody else */
 	struct bg *next;
 };
 
@@ -244,6 +210,8 @@ static struct bg *bgs;
 static void announce_bg(struct hw *h, long count);
 
 static void bg_check(struct bg *b);
+static void probe_done(struct hw *h, const char *label,
+    const struct ha_run_result *r);
 
 static void
 bg_io(struct ha_loop *l, int fd, short revents, void *arg)
@@ -293,7 +261,9 @@ bg_check(struct bg *b)
 		return;
 	}
 	ha_proc_finish(b->p, &r);
-	if (!ha_run_ok(&r))
+	if (b->probe)
+		probe_done(b->h, b->label, &r);
+	else if (!ha_run_ok(&r))
 		ha_run_log_output(&r, HA_WARNING, b->label);
 	ha_run_result_free(&r);
 	for (pp = &bgs; *pp; pp = &(*pp)->next)
@@ -304,7 +274,7 @@ bg_check(struct bg *b)
 	free(b);
 }
 
-static void
+static struct bg *
 bg_run_env(struct hw *h, const char *label, char *const argv[],
     char *const *env)
 {
@@ -315,17 +285,66 @@ bg_run_env(struct hw *h, const char *label, char *const argv[],
 	ha_strlcpy(b->label, label, sizeof(b->label));
 	if ((b->p = ha_proc_start(argv, &o)) == NULL) {
 		free(b);
-		return;
+		return NULL;
 	}
 	b->next = bgs;
 	bgs = b;
-	bg_check(b);
+	return b;
 }
 
 static void
 bg_run(struct hw *h, const char *label, char *const argv[])
 {
-	bg_run_env(h, label, argv, NULL);
+	struct bg *b = bg_run_env(h, label, argv, NULL);
+
+	if (b)
+		bg_check(b);
+}
+
+/*
+ * When a take-over starts: does another host answer for the VIP (ARP
+ * probe or neighbour solicitation), waiting one heartbeat (20-200 ms)?
+ * Advisory, and beside the take-over rather than in its way: the old
+ * leader's kernel may still hold the address for a moment, and a foreign
+ * holder is better told by an event than left owning our clients, so
+ * the take-over goes on either way.
+ */
+static void
+probe_bg(struct hw *h, const struct ha_cfg_vip *v)
+{
+	char label[64], addr[HA_ADDRSTRLEN], wait[32];
+	int64_t ms = h->cfg->cluster->heartbeat_ms;
+	char *argv[] = { h->exe, "havip", "check", "--probe", "--quiet",
+	    "--timeout", wait, addr, "dev", v->interface, NULL };
+	struct bg *b;
+
+	if (!CONFIG_HAVIP)
+		return;
+	ms = ms < 20 ? 20 : ms > 200 ? 200 : ms;
+	snprintf(label, sizeof(label), "probe VIP %s", v->name);
+	ha_fmt_addr(&v->address.addr, addr, sizeof(addr));
+	snprintf(wait, sizeof(wait), "%lldms", (long long)ms);
+	if ((b = bg_run_env(h, label, argv, NULL)) == NULL)
+		return;
+	b->probe = 1;
+	ha_log(HA_DEBUG, "taking over: %s (in the background)", label);
+	bg_check(b);
+}
+
+static void
+probe_done(struct hw *h, const char *label, const struct ha_run_result *r)
+{
+	char d[96];
+
+	if (r->exited && (r->code == 0 || r->code == 3)) {
+		ha_log(HA_DEBUG, "%s: nobody else answers (%lld ms)", label,
+		    (long long)r->elapsed_ms);
+		return;
+	}
+	ha_run_describe(r, d, sizeof(d));
+	hw_event(h, "%s: another host answers for it (%s): taking it over "
+	    "anyway", label, d);
+	ha_run_log_output(r, HA_WARNING, label);
 }
 
 /*
@@ -342,6 +361,7 @@ notify(struct hw *h, const char *state)
 	const char *leader = h->e.leader >= 0 ?
 	    h->cfg->nodes[h->e.leader].name : "";
 	char term[24], *cmd, *env[6];
+	struct bg *b;
 	char *argv[] = { "/bin/sh", "-c", NULL, "notify", (char *)state, term,
 	    (char *)leader, NULL };
 	int i;
@@ -359,7 +379,8 @@ notify(struct hw *h, const char *state)
 	env[4] = ha_xasprintf("HABOX_CLUSTER=%s", cl->name);
 	env[5] = NULL;
 	ha_log(HA_DEBUG, "notify: %s (term %s)", state, term);
-	bg_run_env(h, "notify", argv, env);
+	if ((b = bg_run_env(h, "notify", argv, env)) != NULL)
+		bg_check(b);
 	for (i = 0; i < 5; i++)
 		free(env[i]);
 	free(cmd);
@@ -479,19 +500,6 @@ step_done(struct hw *h, const struct ha_run_result *r)
 	char d[96];
 
 	ha_run_describe(r, d, sizeof(d));
-	if (s->advisory) {
-		if (r->exited && (r->code == 0 || r->code == 3)) {
-			ha_log(HA_DEBUG, "%s: nobody else answers (%lld ms)",
-			    s->label, (long long)r->elapsed_ms);
-		} else {
-			hw_event(h, "%s: another host answers for it (%s): "
-			    "taking it over anyway", s->label, d);
-			ha_run_log_output(r, HA_WARNING, s->label);
-		}
-		h->cur++;
-		run_step(h);
-		return;
-	}
 	if (ha_run_ok(r)) {
 		ha_log(HA_SUCCESS, "%s: %s (%lld ms)", h->res == R_TAKING ?
 		    "taking over" : "handing back", s->label,
@@ -733,6 +741,7 @@ hw_res_update(struct hw *h)
 {
 	int64_t now = ha_now_ms();
 	int leading = ha_elect_leading(&h->e, now);
+	size_t i;
 
 	switch (h->res) {
 	case R_FREE:
@@ -754,6 +763,8 @@ hw_res_update(struct hw *h)
 			h->take_waiting = 0;
 			hw_wd_arm(h);
 			h->res = R_TAKING;
+			for (i = 0; i < h->cfg->n_vips; i++)
+				probe_bg(h, &h->cfg->vips[i]);
 			plan_take(h);
 			run_step(h);
 		}

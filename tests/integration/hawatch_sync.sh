@@ -89,7 +89,7 @@ t_wait 20 answers 1
 start_hw 2
 start_hw 3
 t_ok "node1 (priority 100) leads" t_wait 15 leads 1
-t_ok "  its probe saw the foreign holder of the VIP" \
+t_ok "  its probe saw the foreign holder of the VIP" t_wait 5 \
 	grep -q "probe VIP web: another host answers for it" "$T_TMP/h1/hawatch.log"
 t_ok "  and took the VIP anyway" sh -c \
 	"ip -n $(topo_ns 1) -br addr show eth0 | grep -q ' 10.0.0.200/24'"
