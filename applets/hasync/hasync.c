@@ -98,8 +98,8 @@ report(const struct ha_cfg_sync *set, const char *peer, int dry,
 	    (unsigned long long)st->generation, (long long)st->ms);
 }
 
-static void
-remember(const struct ha_cfg *cfg, const struct ha_cfg_sync *set,
+void
+hs_remember_push(const struct ha_cfg *cfg, const struct ha_cfg_sync *set,
     const char *peer, const char *result, uint64_t gen)
 {
 	char k[4][128], v[4][128];
@@ -172,7 +172,7 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 	    set->pre_command, set->name, set->timeout_ms, err,
 	    sizeof(err)) == -1) {
 		ha_log(HA_FAILURE, "%s: not pushed", err);
-		remember(cfg, set, "-", err, 0);
+		hs_remember_push(cfg, set, "-", err, 0);
 		return -1;
 	}
 	for (i = 0; i < npeers; i++) {
@@ -180,7 +180,7 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 		    err, sizeof(err))) == NULL) {
 			ha_log(HA_FAILURE, "push of %s to %s: %s", set->name,
 			    peers[i], err);
-			remember(cfg, set, peers[i], err, 0);
+			hs_remember_push(cfg, set, peers[i], err, 0);
 			rc = -1;
 			continue;
 		}
@@ -189,7 +189,7 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 			ha_log(HA_FAILURE, "push of %s to %s: %s", set->name,
 			    peers[i], err);
 			if (!o->dry_run)
-				remember(cfg, set, peers[i], err, 0);
+				hs_remember_push(cfg, set, peers[i], err, 0);
 			rc = -1;
 			continue;
 		}
@@ -200,7 +200,7 @@ push_one(struct ha_cfg *cfg, const struct ha_cfg_sync *set,
 			    peers[i], (unsigned long long)st.files,
 			    (unsigned long long)st.bytes_sent,
 			    (unsigned long long)st.generation);
-			remember(cfg, set, peers[i], "ok", st.generation);
+			hs_remember_push(cfg, set, peers[i], "ok", st.generation);
 		}
 	}
 	for (i = 0; i < np; i++)
@@ -443,28 +443,29 @@ fmt_time(const char *secs, char *buf, size_t n)
 		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
-static int
-cmd_status(const struct ha_args *a, void *op)
+/*
+ * Each sync set as `hasync status` and `hactl status` show it: a table
+ * row per set into text, a JSON array into json (either may be NULL).
+ */
+void
+hs_status_report(const struct ha_cfg *cfg, struct ha_buf *text,
+    struct ha_buf *json)
 {
-	const struct hasync_opts *o = op;
-	struct ha_cfg *cfg = load(a);
-	struct ha_state *rs, *ps;
-	struct ha_buf j = { 0 };
+	struct ha_state *rs = state_of(cfg, "recv.state");
+	struct ha_state *ps = state_of(cfg, "push.state");
+	time_t now = time(NULL);
 	size_t i;
 
-	if (cfg == NULL)
-		return HA_EXIT_USAGE;
-	rs = state_of(cfg, "recv.state");
-	ps = state_of(cfg, "push.state");
-	if (o->json)
-		ha_buf_puts(&j, "{\"sets\":[");
-	else
-		printf("%-16s %-10s %-20s %-20s %-8s %s\n", "SET", "GENERATION",
-		    "LAST PUSH", "LAST RECEIVED", "BACKLOG", "RESULT");
+	if (json)
+		ha_buf_puts(json, "[");
+	if (text)
+		ha_buf_printf(text, "%-16s %-10s %-20s %-20s %-8s %s\n", "SET",
+		    "GENERATION", "LAST PUSH", "LAST RECEIVED", "BACKLOG",
+		    "RESULT");
 	for (i = 0; i < cfg->n_syncs; i++) {
 		const char *n = cfg->syncs[i].name;
 		const char *rg = get(rs, "gen", n), *pg = get(ps, "gen", n);
-		const char *res = get(ps, "result", n), *bl;
+		const char *res = get(ps, "result", n), *bl, *ptime;
 		char bltext[32];
 		long bln;
 		struct ha_buf blj = { 0 };
@@ -474,43 +475,70 @@ cmd_status(const struct ha_args *a, void *op)
 		char pt[32], rt[32];
 
 		bln = backlog(cfg, n, bltext, sizeof(bltext),
-		    o->json ? &blj : NULL);
+		    json ? &blj : NULL);
 		bl = bln < 0 ? NULL : bltext;
-		fmt_time(get(ps, "time", n), pt, sizeof(pt));
+		ptime = get(ps, "time", n);
+		fmt_time(ptime, pt, sizeof(pt));
 		fmt_time(get(rs, "time", n), rt, sizeof(rt));
-		if (!o->json) {
-			printf("%-16s %-10llu %-20s %-20s %-8s %s\n", n, g, pt, rt,
-			    bl ? bl : "-", res ? res : "-");
+		if (text)
+			ha_buf_printf(text, "%-16s %-10llu %-20s %-20s %-8s %s\n",
+			    n, g, pt, rt, bl ? bl : "-", res ? res : "-");
+		if (!json) {
+			ha_buf_free(&blj);
 			continue;
 		}
-		ha_buf_printf(&j, "%s{\"name\":", i ? "," : "");
-		ha_json_str(&j, n);
-		ha_buf_puts(&j, ",\"path\":");
-		ha_json_str(&j, cfg->syncs[i].path);
-		ha_buf_printf(&j, ",\"generation\":%llu,\"last_push\":{\"time\":",
-		    g);
-		ha_json_str(&j, strcmp(pt, "-") ? pt : NULL);
-		ha_buf_puts(&j, ",\"peer\":");
-		ha_json_str(&j, get(ps, "peer", n));
-		ha_buf_puts(&j, ",\"result\":");
-		ha_json_str(&j, res);
-		ha_buf_puts(&j, "},\"last_received\":{\"time\":");
-		ha_json_str(&j, strcmp(rt, "-") ? rt : NULL);
-		ha_buf_puts(&j, ",\"from\":");
-		ha_json_str(&j, get(rs, "from", n));
-		if (bl)
-			ha_buf_printf(&j, "},\"backlog\":%ld", bln);
+		ha_buf_printf(json, "%s{\"name\":", i ? "," : "");
+		ha_json_str(json, n);
+		ha_buf_puts(json, ",\"path\":");
+		ha_json_str(json, cfg->syncs[i].path);
+		ha_buf_printf(json, ",\"generation\":%llu,\"last_push\":"
+		    "{\"time\":", g);
+		ha_json_str(json, strcmp(pt, "-") ? pt : NULL);
+		if (ptime && atoll(ptime) > 0)
+			ha_buf_printf(json, ",\"age_s\":%lld",
+			    (long long)(now - (time_t)atoll(ptime)));
 		else
-			ha_buf_puts(&j, "},\"backlog\":null");
-		ha_buf_printf(&j, ",\"backlog_by_peer\":%s}",
+			ha_buf_puts(json, ",\"age_s\":null");
+		ha_buf_puts(json, ",\"peer\":");
+		ha_json_str(json, get(ps, "peer", n));
+		ha_buf_puts(json, ",\"result\":");
+		ha_json_str(json, res);
+		ha_buf_puts(json, "},\"last_received\":{\"time\":");
+		ha_json_str(json, strcmp(rt, "-") ? rt : NULL);
+		ha_buf_puts(json, ",\"from\":");
+		ha_json_str(json, get(rs, "from", n));
+		if (bl)
+			ha_buf_printf(json, "},\"backlog\":%ld", bln);
+		else
+			ha_buf_puts(json, "},\"backlog\":null");
+		ha_buf_printf(json, ",\"backlog_by_peer\":%s}",
 		    bl ? blj.s : "null");
 		ha_buf_free(&blj);
 	}
-	if (o->json)
-		printf("%s]}\n", j.s);
-	ha_buf_free(&j);
+	if (json)
+		ha_buf_puts(json, "]");
 	ha_state_free(rs);
 	ha_state_free(ps);
+}
+
+static int
+cmd_status(const struct ha_args *a, void *op)
+{
+	const struct hasync_opts *o = op;
+	struct ha_cfg *cfg = load(a);
+	struct ha_buf b = { 0 };
+
+	if (cfg == NULL)
+		return HA_EXIT_USAGE;
+	if (o->json) {
+		ha_buf_puts(&b, "{\"sets\":");
+		hs_status_report(cfg, NULL, &b);
+		ha_buf_puts(&b, "}\n");
+	} else {
+		hs_status_report(cfg, &b, NULL);
+	}
+	fputs(b.s ? b.s : "", stdout);
+	ha_buf_free(&b);
 	ha_cfg_free(cfg);
 	return HA_EXIT_OK;
 }

@@ -142,8 +142,20 @@ int hs_scan_parent(int rootfd, const char *path, struct ha_flist *out);
  */
 int hs_state_set(const struct ha_cfg *cfg, const char *file,
     const char *const *kv, size_t n);
+/* The last push of set, for status: push.state's time, result, peer
+ * and (when not 0) generation. */
+void hs_remember_push(const struct ha_cfg *cfg, const struct ha_cfg_sync *set,
+    const char *peer, const char *result, uint64_t gen);
 /* Directory state_dir/hasync (created); caller frees. */
 char *hs_state_dir(const struct ha_cfg *cfg);
+
+/*
+ * Each sync set (generation, last push and its age, last push received,
+ * watch backlog): a table into text, a JSON array into json (either may
+ * be NULL). `hasync status` and hawatch's status use it.
+ */
+void hs_status_report(const struct ha_cfg *cfg, struct ha_buf *text,
+    struct ha_buf *json);
 
 /* The receiver: serve pushes and pulls on c until it closes. */
 int hs_serve_conn(struct hs_conn *c, const struct ha_cfg *cfg);

@@ -54,6 +54,7 @@ struct follower {
 	int caught_up;
 	int slow;		/* connecting failed by timing out */
 	int probe;		/* a probe connection in progress, or -1 */
+	int64_t remembered;	/* push.state written (at most once a second) */
 };
 
 struct wset {
@@ -207,6 +208,7 @@ failed(struct follower *f, const char *why)
 		f->backoff_ms = BACKOFF_MAX_MS;
 	if (f->down_since == 0) {
 		f->down_since = ha_now_ms();
+		hs_remember_push(w->cfg, f->ws->set, f->node, why, 0);
 		ha_log(HA_WARNING, "%s -> %s: %s; %zu change(s)%s kept in the "
 		    "journal, retrying", f->ws->set->name, f->node, why,
 		    ha_journal_count(f->j), ha_journal_rescan_pending(f->j) ?
@@ -231,6 +233,11 @@ pushed(struct follower *f, const struct ha_journal_batch *b,
 		f->down_since = 0;
 	}
 	f->backoff_ms = 0;
+	if (!f->caught_up || ha_now_ms() - f->remembered >= 1000) {
+		hs_remember_push(f->ws->w->cfg, f->ws->set, f->node, "ok",
+		    st->generation);
+		f->remembered = ha_now_ms();
+	}
 	if (!f->caught_up) {
 		f->caught_up = 1;
 		ha_log(HA_SUCCESS, "%s -> %s: caught up: %llu file(s) sent, "

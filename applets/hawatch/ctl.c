@@ -11,7 +11,12 @@
 #include <time.h>
 
 #include "applets/hawatch/hawatch.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "ha_kconfig.h"
+#if CONFIG_HASYNC
+#include "applets/hasync/hasync.h"
+#endif
 
 static int
 node_index(const struct hw *h, const char *name)
@@ -51,21 +56,6 @@ alive(const struct hw *h, int i, int64_t now)
 }
 
 static void
-json_str(struct ha_buf *b, const char *s)
-{
-	ha_buf_puts(b, "\"");
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			ha_buf_printf(b, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			ha_buf_printf(b, "\\u%04x", (unsigned char)*s);
-		else
-			ha_buf_add(b, s, 1);
-	}
-	ha_buf_puts(b, "\"");
-}
-
-static void
 status_nodes(const struct hw *h, int64_t now, struct ha_buf *t,
     struct ha_buf *j)
 {
@@ -97,7 +87,7 @@ status_nodes(const struct hw *h, int64_t now, struct ha_buf *t,
 		    me ? (h->me.healthy ? "ok" : "failing") : !p->last_seen ?
 		    "?" : (p->flags & HA_EF_HEALTHY) ? "ok" : "failing");
 		ha_buf_puts(j, i ? ", {\"name\": " : "{\"name\": ");
-		json_str(j, n->name);
+		ha_json_str(j, n->name);
 		ha_buf_printf(j, ", \"role\": \"%s\", \"self\": %s, "
 		    "\"connected\": %s, \"last_seen_ms\": %lld, \"failover\": %s, "
 		    "\"priority\": %ld, \"position\": %llu, \"healthy\": %s, "
@@ -153,13 +143,13 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 		    (unsigned long long)h->me.pos.lsn, h->me.needs_rewind ?
 		    ", MARKED (needs rewind or rebuild)" : "");
 	ha_buf_puts(j, "{\"cluster\": ");
-	json_str(j, h->cfg->cluster->name);
+	ha_json_str(j, h->cfg->cluster->name);
 	ha_buf_puts(j, ", \"node\": ");
-	json_str(j, h->cfg->self->name);
+	ha_json_str(j, h->cfg->self->name);
 	ha_buf_printf(j, ", \"role\": \"%s\", \"term\": %llu, \"leader\": ",
 	    role_of(h), (unsigned long long)h->e.term);
 	if (lead >= 0)
-		json_str(j, leader);
+		ha_json_str(j, leader);
 	else
 		ha_buf_puts(j, "null");
 	ha_buf_printf(j, ", \"lease_remaining_ms\": %lld, \"failover\": %s, "
@@ -168,7 +158,7 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	    h->e.cluster_failover ? "true" : "false", hw_res_name(h->res),
 	    (unsigned long long)h->failovers);
 	if (why && h->cfg->self->role == HA_ROLE_MEMBER && !leading)
-		json_str(j, why);
+		ha_json_str(j, why);
 	else
 		ha_buf_puts(j, "null");
 	ha_buf_puts(j, ", \"postgres\": ");
@@ -177,12 +167,24 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 		    "\"marked\": %s, \"upstream\": ", h->pg_role,
 		    (unsigned long long)h->me.pos.lsn, h->me.needs_rewind ?
 		    "true" : "false");
-		json_str(j, h->pg_upstream);
+		ha_json_str(j, h->pg_upstream);
 		ha_buf_puts(j, "}");
 	} else {
 		ha_buf_puts(j, "null");
 	}
 	status_nodes(h, now, t, j);
+	hw_res_vips_status(h, lead, t, j);
+	ha_buf_puts(j, ", \"sync\": ");
+#if CONFIG_HASYNC
+	if (h->cfg->n_syncs) {
+		ha_buf_puts(t, "\n");
+		hs_status_report(h->cfg, t, j);
+	} else {
+		ha_buf_puts(j, "[]");
+	}
+#else
+	ha_buf_puts(j, "[]");
+#endif
 	ha_buf_puts(j, ", \"checks\": ");
 	hw_checks_status(h, t, j);
 	ha_buf_puts(j, "}\n");

@@ -118,6 +118,8 @@ void hw_res_bg_stop(struct hw *h);
 void hw_res_stale_leader(struct hw *h);
 void hw_res_renew(struct hw *h);
 int hw_res_remove_vips(struct hw *h);
+void hw_res_vips_status(struct hw *h, int lead, struct ha_buf *t,
+    struct ha_buf *j);
 const char *hw_res_name(enum hw_res r);
 
 /* local.c */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "applets/hawatch/hawatch.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "ha_kconfig.h"
 
@@ -734,6 +735,65 @@ hw_res_renew(struct hw *h)
 #else
 	(void)h;
 #endif
+}
+
+/*
+ * Each VIP for status: where the cluster has it (the leader, which holds
+ * every VIP while it leads; this node only once its take-over is done)
+ * and whether the kernel has it on this node's interface right now.
+ */
+void
+hw_res_vips_status(struct hw *h, int lead, struct ha_buf *t,
+    struct ha_buf *j)
+{
+	size_t i;
+
+	ha_buf_puts(j, ", \"vips\": [");
+	if (h->cfg->n_vips)
+		ha_buf_printf(t, "\n%-12s %-28s %-10s %-12s %s\n", "vip",
+		    "address", "interface", "holder", "here");
+	for (i = 0; i < h->cfg->n_vips; i++) {
+		const struct ha_cfg_vip *vp = &h->cfg->vips[i];
+		char addr[HA_ADDRSTRLEN + 8];
+		const char *holder = NULL;
+		int here = -1;
+#if CONFIG_HAVIP
+		struct ha_nl nl;
+		struct ha_nl_link l;
+		struct ha_nl_addr *v = NULL;
+		size_t n = 0;
+
+		if (ha_nl_open(&nl) == 0) {
+			if (ha_nl_link_get(&nl, vp->interface, &l) == -1)
+				here = 0;	/* no such interface here */
+			else if (ha_nl_addr_list(&nl, vp->address.addr.family,
+			    l.index, &v, &n) == 0)
+				here = ha_nl_addr_find(v, n, l.index,
+				    &vp->address.addr) != NULL;
+			free(v);
+			ha_nl_close(&nl);
+		}
+#endif
+		if (lead == h->self)
+			holder = h->res == R_HELD ? h->cfg->self->name : NULL;
+		else if (lead >= 0)
+			holder = h->cfg->nodes[lead].name;
+		ha_fmt_cidr(&vp->address, addr, sizeof(addr));
+		ha_buf_printf(t, "%-12s %-28s %-10s %-12s %s\n", vp->name, addr,
+		    vp->interface, holder ? holder : "none", here < 0 ? "?" :
+		    here ? "yes" : "no");
+		ha_buf_printf(j, "%s{\"name\": ", i ? ", " : "");
+		ha_json_str(j, vp->name);
+		ha_buf_puts(j, ", \"address\": ");
+		ha_json_str(j, addr);
+		ha_buf_puts(j, ", \"interface\": ");
+		ha_json_str(j, vp->interface);
+		ha_buf_puts(j, ", \"holder\": ");
+		ha_json_str(j, holder);
+		ha_buf_printf(j, ", \"here\": %s}", here < 0 ? "null" :
+		    here ? "true" : "false");
+	}
+	ha_buf_puts(j, "]");
 }
 
 void

@@ -109,6 +109,25 @@ echo "in a new directory" >"$T_TMP/h1/data/dir/b.txt"
 t_ok "  a new directory with a file too" \
 	t_wait 10 same "$T_TMP/h1/data/dir/b.txt" "$T_TMP/h2/data/dir/b.txt"
 
+# What hactl status says of the VIP and the sync set, checked against
+# the kernel and the trees above.
+is() { local v; v=$(st "$1" | jget "$2"); [ "$v" = "$3" ] || { echo "got: $v"; return 1; }; }
+t_ok "status on the leader: VIP web held by node1, on its interface" \
+	is 1 'd["vips"][0]["name"], d["vips"][0]["address"], d["vips"][0]["holder"], d["vips"][0]["here"]' \
+	"web 10.0.0.200/24 node1 True"
+t_ok "  and the kernel agrees" sh -c \
+	"ip -n $(topo_ns 1) -br addr show eth0 | grep -q ' 10.0.0.200/24'"
+t_ok "status on the follower: held by node1, not here" \
+	is 2 'd["vips"][0]["holder"], d["vips"][0]["here"]' "node1 False"
+t_wait 10 is 1 'd["sync"][0]["backlog"]' 0
+t_ok "status on the leader: sync set data pushed, nothing waiting" \
+	is 1 'd["sync"][0]["name"], d["sync"][0]["generation"] > 0, 0 <= d["sync"][0]["last_push"]["age_s"] < 60, d["sync"][0]["backlog"]' \
+	"data True True 0"
+t_ok "status on the follower: data last received from node1" \
+	is 2 'd["sync"][0]["last_received"]["from"], d["sync"][0]["generation"] > 0' "node1 True"
+t_case "  the table shows both" --out-has "web " --out-has "10.0.0.200/24" \
+	--out-has "GENERATION" -- topo_exec 1 "$HABOX" hactl status -c "$T_TMP/h1/habox.conf"
+
 old=$(children 1 watch | head -n 1)
 kill -9 "${HW[1]}"
 t_ok "node1's hawatch killed: its hasync children die with it" \
