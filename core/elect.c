@@ -195,6 +195,7 @@ step_down(struct ha_elect *e, struct ha_elect_out *o, const char *why)
 	e->role = HA_FOLLOWER;
 	e->lease_until = 0;
 	e->votes = 0;
+	e->forced = 0;
 }
 
 /* A higher term seen: follow it (persisting before any answer). */
@@ -404,6 +405,26 @@ renew(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 		t[i] = e->acked[i];
 	if (tiebreak(e, now))
 		t[1 - e->c.self] = e->acked[e->c.self];
+	if (e->forced) {
+		/*
+		 * Leader by the operator's word: our own beats stand for
+		 * the silent voters' until a majority really answers a beat
+		 * sent after the forcing; from then on, the usual lease.
+		 */
+		int real = 0;
+
+		for (i = 0; i < n; i++)
+			real += e->acked[i] >= e->forced_at;
+		if (real >= k) {
+			e->forced = 0;
+			o->why = "a majority acknowledges the forced leader: "
+			    "leading as usual";
+		} else {
+			for (i = 0; i < n; i++)
+				if (t[i] < e->acked[e->c.self])
+					t[i] = e->acked[e->c.self];
+		}
+	}
 	/* The k-th newest acknowledged send time. */
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
@@ -744,6 +765,38 @@ ha_elect_successor(const struct ha_elect *e, int64_t now)
 			best = i;
 	}
 	return best;
+}
+
+/*
+ * The operator's last resort when no majority is left: lead without one.
+ * Refused (a reason returned) while a leader is heard, or when this node
+ * must not lead; the caller checks that no majority is within reach. The
+ * forced lease holds on our own heartbeats until a majority acknowledges
+ * one, and ends as any leadership does when a newer term is seen. Not
+ * persisted: after a restart the node waits for a majority again.
+ */
+const char *
+ha_elect_force(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
+{
+	if (!is_member(e, e->c.self))
+		return "a witness cannot lead";
+	if (e->role == HA_LEADER)
+		return "this node leads already";
+	if (now < e->promise_until && e->leader >= 0)
+		return "a leader is heard: use hactl switchover --to this node";
+	if (e->me.needs_rewind)
+		return "PostgreSQL needs a rewind or rebuild (haprom demote)";
+	e->term++;
+	e->voted_for = e->c.self;
+	e->vote_sent = now;
+	e->prevoting = 0;
+	o->persist = 1;
+	become_leader(e, now, o);
+	e->forced = 1;
+	e->forced_at = now;
+	renew(e, now, o);
+	o->why = "leader by force (no majority): the operator's decision";
+	return NULL;
 }
 
 void

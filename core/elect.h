@@ -133,6 +133,9 @@ struct ha_elect {
 	uint32_t prevotes;
 	uint32_t prevote_answers;
 	int64_t prevote_sent;
+	/* leader by the operator's word (ha_elect_force) */
+	int forced;
+	int64_t forced_at;
 	/* candidate */
 	uint32_t votes;
 	int64_t vote_sent;
@@ -166,6 +169,9 @@ void ha_elect_set_local(struct ha_elect *e, const struct ha_elect_local *l);
  * `to` (-1: the best candidate) take over at once. Also for a failed
  * take-over step: this node does not stand again for a while.
  */
+/* Lead without a majority (hactl force-leader): NULL, or why not. */
+const char *ha_elect_force(struct ha_elect *e, int64_t now,
+    struct ha_elect_out *o);
 void ha_elect_abdicate(struct ha_elect *e, int64_t now, int to,
     struct ha_elect_out *o);
 /* Any node: ask the leader to hand over to `to` (switchover). */

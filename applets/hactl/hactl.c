@@ -123,7 +123,7 @@ static const struct ha_cmd cmds[] = {
 	  hactl_failover },
 	{ "force-leader", "", "Make this node leader without a majority "
 	  "(dangerous; see hactl(8)).", force_opts, 0, 0, HA_CMD_CONFIG,
-	  ha_not_implemented },
+	  hactl_force_leader },
 	{ "join", "ADDR[:PORT]", "Enrol this node with the cluster at ADDR "
 	  "using a join token.", join_opts, 1, 1, HA_CMD_CONFIG, hactl_join },
 	{ "metrics", "", "Metrics in the Prometheus text format.", NULL, 0, 0,

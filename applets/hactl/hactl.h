@@ -41,5 +41,6 @@ int hactl_demote(const struct ha_args *a, void *opts);
 int hactl_failover(const struct ha_args *a, void *opts);
 int hactl_events(const struct ha_args *a, void *opts);
 int hactl_metrics(const struct ha_args *a, void *opts);
+int hactl_force_leader(const struct ha_args *a, void *opts);
 
 #endif

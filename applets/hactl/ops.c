@@ -1,7 +1,7 @@
 /*
  * hactl's commands that steer the local hawatch through its control
  * socket (<run_dir>/hawatch.sock, core/ctl): status, switchover, promote,
- * demote, failover, events, metrics. The daemon decides and refuses;
+ * demote, failover, force-leader, events, metrics. The daemon decides and refuses;
  * hactl prints what it says and exits with the code it gives. No daemon:
  * exit 2.
  */
@@ -140,6 +140,36 @@ hactl_events(const struct ha_args *a, void *opts)
 	free(sock);
 	ha_cfg_free(cfg);
 	return rc == 0 ? HA_EXIT_OK : HA_EXIT_USAGE;
+}
+
+/*
+ * Leader without a majority: the operator confirms (a line "yes" on
+ * stdin) unless --yes; the daemon refuses while a majority is within
+ * reach or a leader is heard.
+ */
+int
+hactl_force_leader(const struct ha_args *a, void *opts)
+{
+	struct hactl_opts *o = opts;
+	char line[64];
+
+	if (!o->yes) {
+		fprintf(stderr, "hactl: force-leader makes this node leader "
+		    "WITHOUT a majority. If the other nodes are alive and "
+		    "still have a leader (a partition, not a failure), the "
+		    "cluster gets two: two primaries, two VIP holders, "
+		    "diverging data. Do it only when the others are known to "
+		    "be down.\nType 'yes' to go on: ");
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			line[0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, "yes") != 0) {
+			fprintf(stderr, "\nhactl: not confirmed: nothing "
+			    "changed\n");
+			return HA_EXIT_FAIL;
+		}
+	}
+	return ask(a, "force-leader", NULL, 0, 0);
 }
 
 int

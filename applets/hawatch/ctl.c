@@ -133,8 +133,10 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	    (unsigned long long)h->e.term, leader, h->e.cluster_failover ? "" :
 	    ", failover OFF");
 	if (leading)
-		ha_buf_printf(t, "lease: %lldms left; resources %s\n",
-		    (long long)(h->e.lease_until - now), hw_res_name(h->res));
+		ha_buf_printf(t, "lease: %lldms left%s; resources %s\n",
+		    (long long)(h->e.lease_until - now), h->e.forced ?
+		    " (FORCED: no majority acknowledges it)" : "",
+		    hw_res_name(h->res));
 	else if (why && h->cfg->self->role == HA_ROLE_MEMBER)
 		ha_buf_printf(t, "would not take over: %s\n", why);
 	if (h->pg_role[0])
@@ -153,10 +155,11 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	else
 		ha_buf_puts(j, "null");
 	ha_buf_printf(j, ", \"lease_remaining_ms\": %lld, \"failover\": %s, "
-	    "\"resources\": \"%s\", \"failovers\": %llu, \"why_not\": ",
+	    "\"resources\": \"%s\", \"failovers\": %llu, \"forced\": %s, "
+	    "\"why_not\": ",
 	    (long long)(leading ? h->e.lease_until - now : 0),
 	    h->e.cluster_failover ? "true" : "false", hw_res_name(h->res),
-	    (unsigned long long)h->failovers);
+	    (unsigned long long)h->failovers, h->e.forced ? "true" : "false");
 	if (why && h->cfg->self->role == HA_ROLE_MEMBER && !leading)
 		ha_json_str(j, why);
 	else
@@ -282,6 +285,46 @@ do_failover(struct hw *h, const struct ha_ctl_request *q,
 	return 0;
 }
 
+/*
+ * hactl force-leader: only with no majority within reach (this node and
+ * the voters it is connected to are not more than half), and never
+ * while a leader is heard. The election core does the rest.
+ */
+static uint32_t
+do_force(struct hw *h, struct ha_ctl_reply *r)
+{
+	struct ha_elect_out o;
+	size_t i, reach = 1;
+	const char *why;
+
+	for (i = 0; i < h->cfg->n_nodes; i++)
+		if ((int)i != h->self && h->peer[i].up)
+			reach++;
+	if (reach * 2 > h->cfg->n_nodes) {
+		ha_buf_printf(&r->text, "refused: a majority is within reach "
+		    "(%zu of %zu voters): the cluster elects its leader; use "
+		    "hactl switchover to move it\n", reach, h->cfg->n_nodes);
+		return 1;
+	}
+	memset(&o, 0, sizeof(o));
+	if ((why = ha_elect_force(&h->e, ha_now_ms(), &o)) != NULL) {
+		ha_buf_printf(&r->text, "refused: %s\n", why);
+		return 1;
+	}
+	ha_log(HA_WARNING, "forced to lead without a majority (%zu of %zu "
+	    "voters within reach), by the operator: if the others still have "
+	    "a leader, there are two until they are heard again", reach,
+	    h->cfg->n_nodes);
+	hw_event(h, "leader by force in term %llu, without a majority",
+	    (unsigned long long)h->e.term);
+	hw_apply(h, &o);
+	ha_buf_printf(&r->text, "%s leads by force (term %llu) with %zu of "
+	    "%zu voters within reach; it leads as usual once a majority "
+	    "answers again\n", h->cfg->self->name,
+	    (unsigned long long)h->e.term, reach, h->cfg->n_nodes);
+	return 0;
+}
+
 static void
 do_events(struct hw *h, struct ha_ctl_reply *r)
 {
@@ -365,6 +408,8 @@ handler(const struct ha_ctl_request *q, struct ha_ctl_reply *r,
 		}
 	} else if (strcmp(q->cmd, "failover") == 0) {
 		r->code = do_failover(h, q, r);
+	} else if (strcmp(q->cmd, "force-leader") == 0) {
+		r->code = do_force(h, r);
 	} else if (strcmp(q->cmd, "events") == 0) {
 		do_events(h, r);
 		if (q->n_args > 0 && strcmp(q->arg[0], "follow") == 0)

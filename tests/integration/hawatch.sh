@@ -129,7 +129,9 @@ t0=$(date +%s%N)
 kill -9 "${HW[1]}" "$(pg_pid n1)"
 t_ok "node1's hawatch and PostgreSQL killed: node2 takes over" t_wait 10 leads 2
 took=$(ms_since "$t0")
-t_ok "  within 3 s (took ${took} ms)" test "$took" -lt 3000
+# A lease (1 s), an election, haprom promote, havip up: 3 s is a bound,
+# not a measure (bench/failover measures); twice that under ASan.
+t_ok "  within $((3 * ${T_SLOW:-1})) s (took ${took} ms)" test "$took" -lt $((3000 * ${T_SLOW:-1}))
 t_ok "  node2 holds the VIP" vip_on 2
 t_ok "  the kernel dropped node1's VIP by itself" t_wait 3 sh -c "! ip -n $(topo_ns 1) addr | grep -q $VIP"
 t_ok "  node2's PostgreSQL was promoted" test "$(pg_sql n2 'SELECT pg_is_in_recovery()')" = f

@@ -153,6 +153,36 @@ t_case "a push with node1's old term is refused by node2" --exit 1 \
 t_ok "  and wrote nothing" test ! -e "$T_TMP/h2/data/d.txt"
 [ -n "$old" ] && t_ok "  the old watcher is gone" sh -c "! kill -0 $old 2>/dev/null"
 
+# --- hactl force-leader ------------------------------------------------------
+fl() { topo_exec 1 "$HABOX" hactl force-leader -c "$T_TMP/h1/habox.conf" "$@"; }
+forced() { is 1 'd["role"], d["forced"]' "$1"; }
+t_case "force-leader while a majority is within reach: refused" --exit 1 \
+	--err-has "a majority is within reach" -- fl --yes
+t_ok "  node2 still leads" leads 2
+kill -9 "${HW[2]}" "${HW[3]}"
+t_ok "node2 and the witness killed: nobody leads (1 of 3)" t_wait 10 \
+	is 1 'd["leader"]' None
+echo no >"$T_TMP/no"
+t_case "force-leader not confirmed: nothing changes" --exit 1 --stdin "$T_TMP/no" \
+	--err-has "WITHOUT a majority" --err-has "not confirmed" -- fl
+t_ok "  node1 does not lead" is 1 'd["leader"]' None
+echo yes >"$T_TMP/yes"
+t_case "force-leader confirmed: node1 leads" --exit 0 --stdin "$T_TMP/yes" \
+	--out-has "node1 leads by force" -- fl
+t_ok "  holds its resources, the lease marked forced" t_wait 10 leads 1
+t_ok "  status says forced" forced "leader True"
+sleep 3
+t_ok "  and keeps leading alone, 3 s (3 leases) later" leads 1
+t_ok "  the VIP is on node1" sh -c \
+	"ip -n $(topo_ns 1) -br addr show eth0 | grep -q ' 10.0.0.200/24'"
+t_case "  hactl events names it" --out-has "leader by force" \
+	-- topo_exec 1 "$HABOX" hactl events -c "$T_TMP/h1/habox.conf"
+t_ok "  a WARNING in the log" grep -q "WARNING.*forced to lead without a majority" "$T_TMP/h1/hawatch.log"
+start_hw 3
+t_ok "the witness back: it follows node1" t_wait 15 is 3 'd["leader"]' node1
+t_ok "  node1 leads as usual (a majority acknowledges)" t_wait 5 forced "leader False"
+t_case "force-leader again, the majority back: refused" --exit 1 --err-has "a majority is within reach" -- fl --yes
+
 for i in 1 2 3; do kill -TERM "${HW[$i]}" 2>/dev/null; done
 for i in 1 2 3; do wait "${HW[$i]}" 2>/dev/null; done
 t_ok "stopped: no hasync left behind" sh -c "! pgrep -f '[h]async .*$T_TMP/'"

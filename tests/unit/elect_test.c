@@ -243,7 +243,9 @@ check(struct sim *s)
 			if (nd->e.acked[j] && nd->e.acked[j] >= nd->e.lease_until -
 			    s->cfg.lease_ms)
 				acks++;
-		if (acks < ha_elect_majority(&nd->e) && !s->cfg.two_node)
+		/* (A leader forced by the operator has none, by design.) */
+		if (acks < ha_elect_majority(&nd->e) && !s->cfg.two_node &&
+		    !nd->e.forced)
 			violation(s, "a lease without a majority's acks");
 	}
 	/* Leases end in global time where each holder's clock says. */
@@ -655,6 +657,51 @@ TEST(priority_wins_a_slow_staggered_start)
 		}
 }
 
+static const char *forced_why;
+
+static void
+force(struct ha_elect *e, int64_t now, int node, struct ha_elect_out *o)
+{
+	(void)node;
+	forced_why = ha_elect_force(e, now, o);
+}
+
+/*
+ * Both other nodes gone for good: nobody leads until the operator forces
+ * the survivor; it then keeps leading alone, and when a node comes back
+ * it follows, and the lease is the usual one again (majority acks).
+ * Refused while a leader is heard.
+ */
+TEST(force_leader_without_a_majority)
+{
+	sc_start(3, 0);
+	CHECK(sc_until_leads(0, 3000) > 0);
+	sc_do(1, force, -1);
+	CHECK(forced_why && strstr(forced_why, "a leader is heard"));
+	sc_do(0, force, -1);
+	CHECK(forced_why && strstr(forced_why, "leads already"));
+	crash(&sc, 1);
+	crash(&sc, 2);
+	sc.node[1].down_until = sc.node[2].down_until = INT64_MAX;
+	sc_run(3000);
+	CHECK(leader(&sc) < 0);
+	sc_do(0, force, -1);
+	CHECK(forced_why == NULL);
+	CHECK(leader(&sc) == 0 && sc.node[0].e.forced);
+	sc_run(5000);
+	CHECK(leader(&sc) == 0);
+	sc.node[1].down_until = sc.now;
+	sc_run(3000);
+	CHECK(leader(&sc) == 0 && !sc.node[0].e.forced);
+	CHECK(sc.node[1].e.leader == 0 && sc.node[1].e.term == sc.node[0].e.term);
+	/* The usual lease now: it ends when the majority goes again. */
+	crash(&sc, 1);
+	sc.node[1].down_until = INT64_MAX;
+	sc_run(3000);
+	CHECK(leader(&sc) < 0);
+	CHECK(!sc.fail);
+}
+
 static void
 off(struct ha_elect *e, int64_t now, int node, struct ha_elect_out *o)
 {
@@ -858,6 +905,7 @@ main(void)
 	RUN(a_node_that_cannot_hear_the_leader_does_not_depose_it);
 	RUN(priority_wins_a_staggered_start);
 	RUN(priority_wins_a_slow_staggered_start);
+	RUN(force_leader_without_a_majority);
 	RUN(failover_off_moves_nothing);
 	RUN(node_failover_off);
 	RUN(switchover_is_quick_and_works_with_failover_off);
