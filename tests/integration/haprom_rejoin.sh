@@ -25,8 +25,11 @@ t_case "b promoted (timeline 2)" --err-has "(timeline 2)" -- "$HABOX" haprom pro
 pg_sql b "INSERT INTO t VALUES (2)" >/dev/null
 t_ok "  b has not checkpointed on timeline 2 yet (what makes this hard)" \
 	test "$(pg_sql b 'SELECT timeline_id FROM pg_control_checkpoint()')" = 1
-t_case "a demoted at once: b asked for a checkpoint, a rewound, streams on timeline 2" \
-	--err-has "has not checkpointed since it became timeline 2" \
+# haprom then asks b for a checkpoint ("has not checkpointed since it
+# became timeline 2") unless b made its own in the meantime (it has one
+# pending since the promotion; a slow machine gets there first): either
+# way a must rewind and follow timeline 2.
+t_case "a demoted at once: rewound, streams on timeline 2" \
 	--err-has "[SUCCESS] rewound" \
 	--err-has "now a standby streaming from $PB (timeline 2" \
 	-- "$HABOX" haprom demote -c "$A" --primary "$PB"
