@@ -80,6 +80,7 @@ struct hw {
 	char notified[16];	/* the state notify = CMD last heard */
 	const char *why_last;	/* ha_elect_why_not, logged on change */	/* leader, waiting for a demote to end */
 	int64_t garp_at;
+	int64_t stale_at;		/* last re-announce for a stale leader */
 	int64_t took_at, lost_at;	/* for status: when roles changed */
 	/* local state (local.c) */
 	struct ha_elect_local me;

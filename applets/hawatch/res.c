@@ -387,12 +387,19 @@ notify(struct hw *h, const char *state)
 	free(cmd);
 }
 
-/* A leader of an older term is about: correct the ARP caches now. */
+/*
+ * A leader of an older term is about: correct the ARP caches now, once a
+ * second at most (after a partition heals, its queued heartbeats arrive
+ * in a burst, and each would start an announcer).
+ */
 void
 hw_res_stale_leader(struct hw *h)
 {
-	if (h->res != R_HELD)
+	int64_t now = ha_now_ms();
+
+	if (h->res != R_HELD || (h->stale_at && now - h->stale_at < 1000))
 		return;
+	h->stale_at = now;
 	hw_event(h, "a leader of an older term is heard: announcing the VIP "
 	    "again");
 	announce_bg(h, h->cfg->n_vips ? h->cfg->vips[0].count : 0);
