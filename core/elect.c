@@ -294,11 +294,27 @@ stand(struct ha_elect *e, int64_t now, int switchover, struct ha_elect_out *o)
 	to_all(e, o, &t);
 }
 
+/* The pre-vote request to every node that has not answered it yet. */
+static void
+prevote_ask(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
+{
+	int i;
+
+	e->prevote_asked = now;
+	for (i = 0; i < e->c.n; i++) {
+		struct ha_elect_msg *m;
+
+		if (i == e->c.self || (e->prevote_answers & (1u << i)) ||
+		    (m = add(e, o, HA_E_VOTE_REQ, i)) == NULL)
+			continue;
+		m->term = e->term + 1;
+		m->flags |= HA_EF_PREVOTE;
+	}
+}
+
 static void
 prevote(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 {
-	struct ha_elect_msg t;
-
 	e->prevoting = 1;
 	e->prevotes = 1u << e->c.self;
 	e->prevote_answers = 1u << e->c.self;
@@ -309,16 +325,7 @@ prevote(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 		return;
 	}
 	o->why = "asking whether a majority would vote for this node";
-	memset(&t, 0, sizeof(t));
-	t.kind = HA_E_VOTE_REQ;
-	t.from = (uint8_t)e->c.self;
-	t.term = e->term + 1;
-	t.pos = e->me.pos;
-	t.flags = my_flags(e) | HA_EF_PREVOTE;
-	t.flags_version = e->flags_version;
-	t.cluster_failover = (uint8_t)e->cluster_failover;
-	t.node_failover = e->node_failover;
-	to_all(e, o, &t);
+	prevote_ask(e, now, o);
 }
 
 /* Who could take over from us now: live, healthy, caught up, allowed. */
@@ -503,6 +510,14 @@ ha_elect_tick(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 			e->prevoting = 0;
 			e->stand_at = now + e->c.heartbeat_ms * (2 + static_rank(e));
 			o->why = "no majority would vote: trying again later";
+		} else if (now >= e->prevote_asked + e->c.heartbeat_ms) {
+			/*
+			 * Ask again who has not answered: a peer whose
+			 * connection came up since (a slow start) hears it
+			 * now, and gives this node its turn, rather than a
+			 * round later, when it may be standing itself.
+			 */
+			prevote_ask(e, now, o);
 		}
 		return;
 	}

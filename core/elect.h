@@ -133,6 +133,7 @@ struct ha_elect {
 	uint32_t prevotes;
 	uint32_t prevote_answers;
 	int64_t prevote_sent;
+	int64_t prevote_asked;		/* last (re)sent to the silent ones */
 	/* leader by the operator's word (ha_elect_force) */
 	int forced;
 	int64_t forced_at;

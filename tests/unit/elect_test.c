@@ -657,6 +657,28 @@ TEST(priority_wins_a_slow_staggered_start)
 		}
 }
 
+/*
+ * As hawatch_topo saw it under ASan: the late starters' connections to
+ * the best member come up only as their boot ends, so its pre-vote
+ * requests of that round were lost; it must ask again at once, not a
+ * round later, when the second-best has stood already.
+ */
+TEST(priority_wins_when_the_links_come_up_late)
+{
+	int64_t up;
+
+	for (up = 1200; up <= 1450; up += 50) {
+		sc_start(3, 0);
+		sc.node[1].up = sc.node[2].up = 0;
+		sc.node[1].down_until = sc.node[2].down_until = 400 * US;
+		sc.cut[0][1] = sc.cut[0][2] = sc.cut[1][0] = sc.cut[2][0] = 1;
+		sc_run(up);
+		sc.cut[0][1] = sc.cut[0][2] = sc.cut[1][0] = sc.cut[2][0] = 0;
+		CHECK(sc_until_leads(0, 6000) > 0);
+		CHECK(!sc.fail);
+	}
+}
+
 static const char *forced_why;
 
 static void
@@ -905,6 +927,7 @@ main(void)
 	RUN(a_node_that_cannot_hear_the_leader_does_not_depose_it);
 	RUN(priority_wins_a_staggered_start);
 	RUN(priority_wins_a_slow_staggered_start);
+	RUN(priority_wins_when_the_links_come_up_late);
 	RUN(force_leader_without_a_majority);
 	RUN(failover_off_moves_nothing);
 	RUN(node_failover_off);
