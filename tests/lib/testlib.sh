@@ -17,6 +17,11 @@
 # t_bg starts a process whose PID is killed at exit (only ours, by PID).
 set -u
 : "${HABOX:?set HABOX to the habox binary (tests/run.sh does)}"
+# Debian's programs first: a version manager's shim on PATH (pyenv's
+# python3 is a script that takes most of a second a call, and every
+# status check parses JSON with python3) must not pace the tests.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+export PATH
 HABOX_TOP=${HABOX_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 T_SUITE=$(basename "$0" .sh)
 T_ID=$(printf '%x%04x' $$ $((RANDOM % 65536)))
