@@ -252,6 +252,29 @@ outranks(const struct ha_elect *e, int a, int b)
 	    (e->c.priority[a] == e->c.priority[b] && a < b);
 }
 
+/*
+ * When a follower may first ask to lead: after its boot and the promise
+ * it made, plus a heartbeat per better-placed member. Just started and
+ * not yet heard from a better-placed member at all, one more lease: it
+ * may be starting too, its links not up yet, and must get its turn.
+ */
+static int64_t
+ready_at(const struct ha_elect *e)
+{
+	int64_t r = e->promise_until > e->boot_until ? e->promise_until :
+	    e->boot_until;
+	int i, s = e->c.self;
+
+	for (i = 0; i < e->c.n; i++)
+		if (i != s && is_member(e, i) && outranks(e, i, s) &&
+		    failover_allowed(e, i) && e->peer[i].last_seen == 0) {
+			if (r < e->boot_until + e->c.lease_ms)
+				r = e->boot_until + e->c.lease_ms;
+			break;
+		}
+	return r + rank(e) * e->c.heartbeat_ms;
+}
+
 /* The static rank among all members (ties by index): after a failed
  * election, retries must not stay in step with a rival's. */
 static int
@@ -495,10 +518,8 @@ ha_elect_tick(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 			e->prevoting = 0;
 			return;
 		}
-		ready = e->promise_until > e->boot_until ? e->promise_until :
-		    e->boot_until;
-		if (now < ready + rank(e) * e->c.heartbeat_ms ||
-		    now < e->stand_at)
+		ready = ready_at(e);
+		if (now < ready || now < e->stand_at)
 			return;
 		/* Alone by the tiebreaker: nobody to ask. */
 		if (tiebreak(e, now)) {
@@ -894,8 +915,7 @@ ha_elect_next(const struct ha_elect *e, int64_t now)
 	case HA_FOLLOWER:
 		break;
 	}
-	t = (e->promise_until > e->boot_until ? e->promise_until :
-	    e->boot_until) + rank(e) * e->c.heartbeat_ms;
+	t = ready_at(e);
 	if (e->stand_at > t)
 		t = e->stand_at;
 	return t > now ? t : now + e->c.heartbeat_ms;

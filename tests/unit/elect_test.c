@@ -662,14 +662,14 @@ TEST(priority_wins_a_slow_staggered_start)
  * the best member come up only late in their boot, so its pre-vote
  * requests of that round were lost; it must ask again while they still
  * boot (they then hold back), not a round later, when the second-best
- * has stood already. (Links that come up only after their boot leave a
- * race of under a heartbeat.)
+ * has stood already. Links that come up only after their boot: having
+ * never heard from the best member, they wait one more lease for it.
  */
 TEST(priority_wins_when_the_links_come_up_late)
 {
 	int64_t up;
 
-	for (up = 500; up <= 1400; up += 25) {
+	for (up = 500; up <= 1800; up += 25) {
 		sc_start(3, 0);
 		sc.node[1].up = sc.node[2].up = 0;
 		sc.node[1].down_until = sc.node[2].down_until = 400 * US;
