@@ -526,8 +526,17 @@ step_done(struct hw *h, const struct ha_run_result *r)
 			run_step(h);
 			return;
 		}
-		if (s->critical && h->graceful && ha_elect_leading(&h->e,
-		    ha_now_ms())) {
+		if (s->critical && h->graceful && h->stopping) {
+			/*
+			 * A stop must stop: go on releasing (PostgreSQL
+			 * stays fenced). The others elect a leader when the
+			 * lease runs out, as after a crash, and only one
+			 * within max_lag_on_failover of our position.
+			 */
+			hw_event(h, "stopping: %s failed; releasing without a "
+			    "hand-over", s->label);
+		} else if (s->critical && h->graceful &&
+		    ha_elect_leading(&h->e, ha_now_ms())) {
 			/* Not safe to hand over: take everything back. */
 			hw_event(h, "switchover aborted: %s failed; this node "
 			    "keeps leading", s->label);
