@@ -130,7 +130,9 @@ drain
 if [ -n "$asan" ]; then
 	for s in "$top"/tests/integration/*.sh; do
 		n=integration/$(basename "$s" .sh)
-		case $n in integration/build*|integration/deps_src) continue ;; esac
+		# (and the demo: the same applets the suites run under
+		# ASan already; it is there to show, and runs plain)
+		case $n in integration/build*|integration/deps_src|integration/demo) continue ;; esac
 		case $n in $only) ;; *) continue ;; esac
 		[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
 		run_suite "asan $n" "$logs/asan-$(basename "$s" .sh).log" \
