@@ -521,6 +521,24 @@ hs_status_report(const struct ha_cfg *cfg, struct ha_buf *text,
 	ha_state_free(ps);
 }
 
+/* A set's generation and watch backlog (-1: never watched), for metrics. */
+void
+hs_set_figures(const struct ha_cfg *cfg, const char *set, long *backlog_paths,
+    unsigned long long *generation)
+{
+	struct ha_state *rs = state_of(cfg, "recv.state");
+	struct ha_state *ps = state_of(cfg, "push.state");
+	const char *rg = get(rs, "gen", set), *pg = get(ps, "gen", set);
+	unsigned long long g1 = rg ? strtoull(rg, NULL, 10) : 0;
+	unsigned long long g2 = pg ? strtoull(pg, NULL, 10) : 0;
+	char text[32];
+
+	*generation = g1 > g2 ? g1 : g2;
+	*backlog_paths = backlog(cfg, set, text, sizeof(text), NULL);
+	ha_state_free(rs);
+	ha_state_free(ps);
+}
+
 static int
 cmd_status(const struct ha_args *a, void *op)
 {

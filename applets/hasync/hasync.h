@@ -157,6 +157,10 @@ char *hs_state_dir(const struct ha_cfg *cfg);
 void hs_status_report(const struct ha_cfg *cfg, struct ha_buf *text,
     struct ha_buf *json);
 
+/* A set's generation and watch backlog in paths (-1: never watched). */
+void hs_set_figures(const struct ha_cfg *cfg, const char *set,
+    long *backlog_paths, unsigned long long *generation);
+
 /* The receiver: serve pushes and pulls on c until it closes. */
 int hs_serve_conn(struct hs_conn *c, const struct ha_cfg *cfg);
 /*

@@ -346,7 +346,7 @@ static void
 do_metrics(struct hw *h, struct ha_ctl_reply *r)
 {
 	int64_t now = ha_now_ms();
-	int leading = ha_elect_leading(&h->e, now), i;
+	int leading = ha_elect_leading(&h->e, now), i, k;
 	struct ha_buf *t = &r->text;
 	const char *n = h->cfg->self->name;
 
@@ -377,6 +377,58 @@ do_metrics(struct hw *h, struct ha_ctl_reply *r)
 	for (i = 0; i < h->n_checks; i++)
 		ha_buf_printf(t, "habox_check_up{node=\"%s\",check=\"%s\"} "
 		    "%d\n", n, h->cfg->checks[i].name, hw_check_up(h, i));
+	ha_buf_puts(t, "# HELP habox_peer_up 1 while this node is connected "
+	    "to the peer.\n# TYPE habox_peer_up gauge\n");
+	for (i = 0; i < (int)h->cfg->n_nodes; i++)
+		if (i != h->self)
+			ha_buf_printf(t, "habox_peer_up{node=\"%s\",peer=\"%s\"} "
+			    "%d\n", n, h->cfg->nodes[i].name, h->peer[i].up);
+	if (h->cfg->postgres) {
+		uint64_t top = h->me.pos.lsn;
+
+		for (i = 0; i < (int)h->cfg->n_nodes; i++)
+			if (h->e.peer[i].last_seen && h->e.peer[i].pos.lsn > top)
+				top = h->e.peer[i].pos.lsn;
+		ha_buf_puts(t, "# HELP habox_lag_bytes How far a member's data "
+		    "position is behind the best this node knows.\n# TYPE "
+		    "habox_lag_bytes gauge\n");
+		for (i = 0; i < (int)h->cfg->n_nodes; i++) {
+			uint64_t pos = i == h->self ? h->me.pos.lsn :
+			    h->e.peer[i].pos.lsn;
+
+			if (h->cfg->nodes[i].role != HA_ROLE_MEMBER ||
+			    (i != h->self && !h->e.peer[i].last_seen))
+				continue;
+			ha_buf_printf(t, "habox_lag_bytes{node=\"%s\",member="
+			    "\"%s\"} %llu\n", n, h->cfg->nodes[i].name,
+			    (unsigned long long)(top - pos));
+		}
+	}
+#if CONFIG_HASYNC
+	for (k = 0; k < 2 && h->cfg->n_syncs; k++) {
+		ha_buf_puts(t, k == 0 ? "# HELP habox_sync_generation The set's "
+		    "generation (last push made or received).\n# TYPE "
+		    "habox_sync_generation gauge\n" : "# HELP "
+		    "habox_sync_backlog_paths Paths waiting to be pushed to the "
+		    "followers (watch mode; -1: not watched here).\n# TYPE "
+		    "habox_sync_backlog_paths gauge\n");
+		for (i = 0; i < (int)h->cfg->n_syncs; i++) {
+			const char *set = h->cfg->syncs[i].name;
+			unsigned long long gen;
+			long bl;
+
+			hs_set_figures(h->cfg, set, &bl, &gen);
+			if (k == 0)
+				ha_buf_printf(t, "habox_sync_generation{node="
+				    "\"%s\",set=\"%s\"} %llu\n", n, set, gen);
+			else
+				ha_buf_printf(t, "habox_sync_backlog_paths{node="
+				    "\"%s\",set=\"%s\"} %ld\n", n, set, bl);
+		}
+	}
+#else
+	(void)k;
+#endif
 }
 
 static int

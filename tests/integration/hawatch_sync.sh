@@ -127,6 +127,16 @@ t_ok "status on the follower: data last received from node1" \
 	is 2 'd["sync"][0]["last_received"]["from"], d["sync"][0]["generation"] > 0' "node1 True"
 t_case "  the table shows both" --out-has "web " --out-has "10.0.0.200/24" \
 	--out-has "GENERATION" -- topo_exec 1 "$HABOX" hactl status -c "$T_TMP/h1/habox.conf"
+metrics() { topo_exec "$1" "$HABOX" hactl metrics -c "$T_TMP/h$1/habox.conf" |
+	python3 "$HABOX_TOP/tests/lib/promcheck.py"; }
+t_case "hactl metrics on the leader: Prometheus text, what it is" \
+	--out-has 'habox_leader {node="node1"} 1' \
+	--out-has 'habox_peer_up {node="node1",peer="node2"} 1' \
+	--out-has 'habox_peer_up {node="node1",peer="w"} 1' \
+	--out-has 'habox_sync_backlog_paths {node="node1",set="data"} 0' \
+	--out-has 'habox_failovers_total {node="node1"} 1' -- metrics 1
+t_case "  on the follower" --out-has 'habox_leader {node="node2"} 0' \
+	--out-has 'habox_sync_backlog_paths {node="node2",set="data"} -1' -- metrics 2
 
 old=$(children 1 watch | head -n 1)
 kill -9 "${HW[1]}"
