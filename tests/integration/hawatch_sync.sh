@@ -172,6 +172,13 @@ t_ok "  node2 still leads" leads 2
 kill -9 "${HW[2]}" "${HW[3]}"
 t_ok "node2 and the witness killed: nobody leads (1 of 3)" t_wait 10 \
 	is 1 'd["leader"]' None
+so() { topo_exec 1 "$HABOX" hactl switchover -c "$T_TMP/h1/habox.conf" "$@"; }
+t_case "switchover to a node that is down: refused" --exit 1 \
+	--err-has "node2 is down or out of reach" -- so --to node2
+t_case "switchover to the witness: refused" --exit 1 \
+	--err-has "w is a witness: it votes but never leads" -- so --to w
+t_case "switchover to a node not in the cluster: refused" --exit 2 \
+	--err-has "node9" -- so --to node9
 echo no >"$T_TMP/no"
 t_case "force-leader not confirmed: nothing changes" --exit 1 --stdin "$T_TMP/no" \
 	--err-has "WITHOUT a majority" --err-has "not confirmed" -- fl
@@ -195,5 +202,8 @@ t_case "force-leader again, the majority back: refused" --exit 1 --err-has "a ma
 
 for i in 1 2 3; do kill -TERM "${HW[$i]}" 2>/dev/null; done
 for i in 1 2 3; do wait "${HW[$i]}" 2>/dev/null; done
+t_case "a command with no hawatch running: exit 2, says so" --exit 2 \
+	--err-has "no hawatch answers" \
+	-- topo_exec 1 "$HABOX" hactl status -c "$T_TMP/h1/habox.conf"
 t_ok "stopped: no hasync left behind" sh -c "! pgrep -f '[h]async .*$T_TMP/'"
 
