@@ -63,6 +63,9 @@ int haprom_handover(const struct ha_args *a, void *opts);
 void haprom_fini(struct hp *h);
 /* The lock of the commands that change the node: HA_EXIT_OK or _FAIL. */
 int haprom_lock(struct hp *h);
+/* A command that changes the node: init, lock, fn, fini; its exit code. */
+int haprom_run_locked(const struct ha_args *a, void *opts,
+    int (*fn)(struct hp *));
 
 /* ctl.c: is a postmaster running for data_dir (its pid in *pid). */
 enum hp_server { HP_STOPPED, HP_RUNNING };

@@ -194,6 +194,18 @@ haprom_lock(struct hp *h)
 }
 
 int
+haprom_run_locked(const struct ha_args *a, void *opts, int (*fn)(struct hp *))
+{
+	struct hp h;
+	int rc = haprom_init(&h, a, opts);
+
+	if (rc == HA_EXIT_OK && (rc = haprom_lock(&h)) == HA_EXIT_OK)
+		rc = fn(&h);
+	haprom_fini(&h);
+	return rc;
+}
+
+int
 haprom_main(int argc, char **argv)
 {
 	struct haprom_opts o = { 0 };

@@ -177,13 +177,7 @@ out:
 int
 haprom_promote(const struct ha_args *a, void *opts)
 {
-	struct hp h;
-	int rc = haprom_init(&h, a, opts);
-
-	if (rc == HA_EXIT_OK && (rc = haprom_lock(&h)) == HA_EXIT_OK)
-		rc = promote(&h);
-	haprom_fini(&h);
-	return rc;
+	return haprom_run_locked(a, opts, promote);
 }
 
 /* Wait until our own session sees the reloaded setting (bounded). */
@@ -270,11 +264,5 @@ fence(struct hp *h)
 int
 haprom_fence(const struct ha_args *a, void *opts)
 {
-	struct hp h;
-	int rc = haprom_init(&h, a, opts);
-
-	if (rc == HA_EXIT_OK && (rc = haprom_lock(&h)) == HA_EXIT_OK)
-		rc = fence(&h);
-	haprom_fini(&h);
-	return rc;
+	return haprom_run_locked(a, opts, fence);
 }

@@ -172,15 +172,9 @@ int
 haprom_rebuild(const struct ha_args *a, void *opts)
 {
 	const struct haprom_opts *o = opts;
-	struct hp h;
-	int rc;
 
 	if (o->primary == NULL)
 		return ha_cli_usage_error(a, "--primary HOST[:PORT] is "
 		    "required");
-	rc = haprom_init(&h, a, opts);
-	if (rc == HA_EXIT_OK && (rc = haprom_lock(&h)) == HA_EXIT_OK)
-		rc = rebuild(&h);
-	haprom_fini(&h);
-	return rc;
+	return haprom_run_locked(a, opts, rebuild);
 }
