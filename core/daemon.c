@@ -97,6 +97,30 @@ ha_daemon_failed(const char *why)
 	ready_fd = -1;
 }
 
+/*
+ * A daemon killed with -9 stays a zombie until its parent (init, or
+ * whatever adopted it) reaps it: dead all the same. State is the field
+ * after the ")" that ends the command name in /proc/PID/stat.
+ */
+static int
+is_zombie(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
 int
 ha_daemon_running(const char *pidfile)
 {
@@ -113,7 +137,8 @@ ha_daemon_running(const char *pidfile)
 		return 0;
 	buf[n] = '\0';
 	pid = strtol(buf, NULL, 10);
-	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno == ESRCH))
+	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno == ESRCH) ||
+	    is_zombie(pid))
 		return 0;
 	return (int)pid;
 }
