@@ -97,6 +97,23 @@ ha_daemon_failed(const char *why)
 	ready_fd = -1;
 }
 
+/* The start of a small file as a string: its length, or -1. */
+static ssize_t
+read_head(const char *path, char *buf, size_t n)
+{
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	r = read(fd, buf, n - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	return r;
+}
+
 /*
  * A daemon killed with -9 stays a zombie until its parent (init, or
  * whatever adopted it) reaps it: dead all the same. State is the field
@@ -106,17 +123,10 @@ static int
 is_zombie(long pid)
 {
 	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (read_head(path, buf, sizeof(buf)) == -1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' && p[2] == 'Z';
 }
@@ -125,17 +135,10 @@ int
 ha_daemon_running(const char *pidfile)
 {
 	char buf[32];
-	ssize_t n;
 	long pid;
-	int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
 
-	if (fd == -1)
+	if (read_head(pidfile, buf, sizeof(buf)) == -1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	pid = strtol(buf, NULL, 10);
 	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno == ESRCH) ||
 	    is_zombie(pid))

@@ -443,6 +443,18 @@ fmt_time(const char *secs, char *buf, size_t n)
 		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
+/* A set's generation: the newer of the last push made and received. */
+static unsigned long long
+generation(const struct ha_state *rs, const struct ha_state *ps,
+    const char *set)
+{
+	const char *rg = get(rs, "gen", set), *pg = get(ps, "gen", set);
+	unsigned long long g1 = rg ? strtoull(rg, NULL, 10) : 0;
+	unsigned long long g2 = pg ? strtoull(pg, NULL, 10) : 0;
+
+	return g1 > g2 ? g1 : g2;
+}
+
 /*
  * Each sync set as `hasync status` and `hactl status` show it: a table
  * row per set into text, a JSON array into json (either may be NULL).
@@ -464,14 +476,11 @@ hs_status_report(const struct ha_cfg *cfg, struct ha_buf *text,
 		    "RESULT");
 	for (i = 0; i < cfg->n_syncs; i++) {
 		const char *n = cfg->syncs[i].name;
-		const char *rg = get(rs, "gen", n), *pg = get(ps, "gen", n);
 		const char *res = get(ps, "result", n), *bl, *ptime;
 		char bltext[32];
 		long bln;
 		struct ha_buf blj = { 0 };
-		unsigned long long g1 = rg ? strtoull(rg, NULL, 10) : 0;
-		unsigned long long g2 = pg ? strtoull(pg, NULL, 10) : 0;
-		unsigned long long g = g1 > g2 ? g1 : g2;
+		unsigned long long g = generation(rs, ps, n);
 		char pt[32], rt[32];
 
 		bln = backlog(cfg, n, bltext, sizeof(bltext),
@@ -524,16 +533,13 @@ hs_status_report(const struct ha_cfg *cfg, struct ha_buf *text,
 /* A set's generation and watch backlog (-1: never watched), for metrics. */
 void
 hs_set_figures(const struct ha_cfg *cfg, const char *set, long *backlog_paths,
-    unsigned long long *generation)
+    unsigned long long *gen)
 {
 	struct ha_state *rs = state_of(cfg, "recv.state");
 	struct ha_state *ps = state_of(cfg, "push.state");
-	const char *rg = get(rs, "gen", set), *pg = get(ps, "gen", set);
-	unsigned long long g1 = rg ? strtoull(rg, NULL, 10) : 0;
-	unsigned long long g2 = pg ? strtoull(pg, NULL, 10) : 0;
 	char text[32];
 
-	*generation = g1 > g2 ? g1 : g2;
+	*gen = generation(rs, ps, set);
 	*backlog_paths = backlog(cfg, set, text, sizeof(text), NULL);
 	ha_state_free(rs);
 	ha_state_free(ps);

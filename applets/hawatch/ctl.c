@@ -55,6 +55,18 @@ alive(const struct hw *h, int i, int64_t now)
 	    now - h->e.peer[i].last_seen <= h->cfg->cluster->lease_ms;
 }
 
+/* This node and the peers it is connected to. */
+static size_t
+within_reach(const struct hw *h)
+{
+	size_t i, reach = 1;
+
+	for (i = 0; i < h->cfg->n_nodes; i++)
+		if ((int)i != h->self && h->peer[i].up)
+			reach++;
+	return reach;
+}
+
 static void
 status_nodes(const struct hw *h, int64_t now, struct ha_buf *t,
     struct ha_buf *j)
@@ -110,13 +122,10 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	const char *why = ha_elect_why_not(&h->e, now);
 	int lead = ha_elect_leader_now(&h->e, now);
 	struct ha_buf *t = &r->text, *j = &r->json;
-	size_t i, up = 0, reach = 1;
+	size_t i, up = 0, reach = within_reach(h);
 	char leader[80], quorum[200];
 
 	/* No leader and no majority within reach: say that, it is why. */
-	for (i = 0; i < h->cfg->n_nodes; i++)
-		if ((int)i != h->self && h->peer[i].up)
-			reach++;
 	if (!why && lead < 0 && reach * 2 <= h->cfg->n_nodes) {
 		snprintf(quorum, sizeof(quorum), "no majority within reach "
 		    "(%zu of %zu voters)%s", reach, h->cfg->n_nodes,
@@ -294,12 +303,9 @@ static uint32_t
 do_force(struct hw *h, struct ha_ctl_reply *r)
 {
 	struct ha_elect_out o;
-	size_t i, reach = 1;
+	size_t reach = within_reach(h);
 	const char *why;
 
-	for (i = 0; i < h->cfg->n_nodes; i++)
-		if ((int)i != h->self && h->peer[i].up)
-			reach++;
 	if (reach * 2 > h->cfg->n_nodes) {
 		ha_buf_printf(&r->text, "refused: a majority is within reach "
 		    "(%zu of %zu voters): the cluster elects its leader; use "
@@ -405,26 +411,37 @@ do_metrics(struct hw *h, struct ha_ctl_reply *r)
 		}
 	}
 #if CONFIG_HASYNC
-	for (k = 0; k < 2 && h->cfg->n_syncs; k++) {
-		ha_buf_puts(t, k == 0 ? "# HELP habox_sync_generation The set's "
-		    "generation (last push made or received).\n# TYPE "
-		    "habox_sync_generation gauge\n" : "# HELP "
-		    "habox_sync_backlog_paths Paths waiting to be pushed to the "
-		    "followers (watch mode; -1: not watched here).\n# TYPE "
-		    "habox_sync_backlog_paths gauge\n");
-		for (i = 0; i < (int)h->cfg->n_syncs; i++) {
-			const char *set = h->cfg->syncs[i].name;
-			unsigned long long gen;
-			long bl;
+	{
+		size_t ns = h->cfg->n_syncs, j;
+		unsigned long long *gen = ha_xcalloc(ns + 1, sizeof(*gen));
+		long *bl = ha_xcalloc(ns + 1, sizeof(*bl));
 
-			hs_set_figures(h->cfg, set, &bl, &gen);
-			if (k == 0)
-				ha_buf_printf(t, "habox_sync_generation{node="
-				    "\"%s\",set=\"%s\"} %llu\n", n, set, gen);
-			else
-				ha_buf_printf(t, "habox_sync_backlog_paths{node="
-				    "\"%s\",set=\"%s\"} %ld\n", n, set, bl);
+		/* Read once per set; each metric's lines together. */
+		for (j = 0; j < ns; j++)
+			hs_set_figures(h->cfg, h->cfg->syncs[j].name, &bl[j],
+			    &gen[j]);
+		for (k = 0; k < 2 && ns; k++) {
+			ha_buf_puts(t, k == 0 ? "# HELP habox_sync_generation "
+			    "The set's generation (last push made or received)."
+			    "\n# TYPE habox_sync_generation gauge\n" : "# HELP "
+			    "habox_sync_backlog_paths Paths waiting to be pushed "
+			    "to the followers (watch mode; -1: not watched "
+			    "here).\n# TYPE habox_sync_backlog_paths gauge\n");
+			for (j = 0; j < ns; j++) {
+				const char *set = h->cfg->syncs[j].name;
+
+				if (k == 0)
+					ha_buf_printf(t, "habox_sync_generation"
+					    "{node=\"%s\",set=\"%s\"} %llu\n", n,
+					    set, gen[j]);
+				else
+					ha_buf_printf(t, "habox_sync_backlog_paths"
+					    "{node=\"%s\",set=\"%s\"} %ld\n", n,
+					    set, bl[j]);
+			}
 		}
+		free(gen);
+		free(bl);
 	}
 #else
 	(void)k;

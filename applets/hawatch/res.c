@@ -85,8 +85,6 @@ applet_step(struct hw *h, const char *label, int64_t timeout_ms,
 	s->argv[n] = NULL;
 }
 
-static void probe_bg(struct hw *h, const struct ha_cfg_vip *v);
-
 static void
 shell_step(struct hw *h, const char *label, int64_t timeout_ms,
     const char *cmd)
@@ -211,8 +209,6 @@ static struct bg *bgs;
 static void announce_bg(struct hw *h, long count);
 
 static void bg_check(struct bg *b);
-static void probe_done(struct hw *h, const char *label,
-    const struct ha_run_result *r);
 
 static void
 bg_io(struct ha_loop *l, int fd, short revents, void *arg)
@@ -242,6 +238,23 @@ bg_unwatch(struct bg *b)
 		ha_loop_del(b->h->loop, fds[i]);
 	ha_loop_cancel(b->h->loop, b->t);
 	b->t = NULL;
+}
+
+/* A VIP probe's answer: exit 0 or 3, nobody else; else an event. */
+static void
+probe_done(struct hw *h, const char *label, const struct ha_run_result *r)
+{
+	char d[96];
+
+	if (r->exited && (r->code == 0 || r->code == 3)) {
+		ha_log(HA_DEBUG, "%s: nobody else answers (%lld ms)", label,
+		    (long long)r->elapsed_ms);
+		return;
+	}
+	ha_run_describe(r, d, sizeof(d));
+	hw_event(h, "%s: another host answers for it (%s): taking it over "
+	    "anyway", label, d);
+	ha_run_log_output(r, HA_WARNING, label);
 }
 
 static void
@@ -275,31 +288,29 @@ bg_check(struct bg *b)
 	free(b);
 }
 
-static struct bg *
+static void
 bg_run_env(struct hw *h, const char *label, char *const argv[],
-    char *const *env)
+    char *const *env, int probe)
 {
 	struct ha_run_opts o = { .timeout_ms = 30000, .env_add = env };
 	struct bg *b = ha_xcalloc(1, sizeof(*b));
 
 	b->h = h;
 	ha_strlcpy(b->label, label, sizeof(b->label));
+	b->probe = probe;
 	if ((b->p = ha_proc_start(argv, &o)) == NULL) {
 		free(b);
-		return NULL;
+		return;
 	}
 	b->next = bgs;
 	bgs = b;
-	return b;
+	bg_check(b);
 }
 
 static void
 bg_run(struct hw *h, const char *label, char *const argv[])
 {
-	struct bg *b = bg_run_env(h, label, argv, NULL);
-
-	if (b)
-		bg_check(b);
+	bg_run_env(h, label, argv, NULL, 0);
 }
 
 /*
@@ -317,7 +328,6 @@ probe_bg(struct hw *h, const struct ha_cfg_vip *v)
 	int64_t ms = h->cfg->cluster->heartbeat_ms;
 	char *argv[] = { h->exe, "havip", "check", "--probe", "--quiet",
 	    "--timeout", wait, addr, "dev", v->interface, NULL };
-	struct bg *b;
 
 	if (!CONFIG_HAVIP)
 		return;
@@ -325,27 +335,8 @@ probe_bg(struct hw *h, const struct ha_cfg_vip *v)
 	snprintf(label, sizeof(label), "probe VIP %s", v->name);
 	ha_fmt_addr(&v->address.addr, addr, sizeof(addr));
 	snprintf(wait, sizeof(wait), "%lldms", (long long)ms);
-	if ((b = bg_run_env(h, label, argv, NULL)) == NULL)
-		return;
-	b->probe = 1;
 	ha_log(HA_DEBUG, "taking over: %s (in the background)", label);
-	bg_check(b);
-}
-
-static void
-probe_done(struct hw *h, const char *label, const struct ha_run_result *r)
-{
-	char d[96];
-
-	if (r->exited && (r->code == 0 || r->code == 3)) {
-		ha_log(HA_DEBUG, "%s: nobody else answers (%lld ms)", label,
-		    (long long)r->elapsed_ms);
-		return;
-	}
-	ha_run_describe(r, d, sizeof(d));
-	hw_event(h, "%s: another host answers for it (%s): taking it over "
-	    "anyway", label, d);
-	ha_run_log_output(r, HA_WARNING, label);
+	bg_run_env(h, label, argv, NULL, 1);
 }
 
 /*
@@ -362,7 +353,6 @@ notify(struct hw *h, const char *state)
 	const char *leader = h->e.leader >= 0 ?
 	    h->cfg->nodes[h->e.leader].name : "";
 	char term[24], *cmd, *env[6];
-	struct bg *b;
 	char *argv[] = { "/bin/sh", "-c", NULL, "notify", (char *)state, term,
 	    (char *)leader, NULL };
 	int i;
@@ -380,8 +370,7 @@ notify(struct hw *h, const char *state)
 	env[4] = ha_xasprintf("HABOX_CLUSTER=%s", cl->name);
 	env[5] = NULL;
 	ha_log(HA_DEBUG, "notify: %s (term %s)", state, term);
-	if ((b = bg_run_env(h, "notify", argv, env)) != NULL)
-		bg_check(b);
+	bg_run_env(h, "notify", argv, env, 0);
 	for (i = 0; i < 5; i++)
 		free(env[i]);
 	free(cmd);
@@ -763,6 +752,10 @@ hw_res_vips_status(struct hw *h, int lead, struct ha_buf *t,
     struct ha_buf *j)
 {
 	size_t i;
+#if CONFIG_HAVIP
+	struct ha_nl nl;
+	int nl_ok = h->cfg->n_vips && ha_nl_open(&nl) == 0;
+#endif
 
 	ha_buf_puts(j, ", \"vips\": [");
 	if (h->cfg->n_vips)
@@ -774,12 +767,11 @@ hw_res_vips_status(struct hw *h, int lead, struct ha_buf *t,
 		const char *holder = NULL;
 		int here = -1;
 #if CONFIG_HAVIP
-		struct ha_nl nl;
 		struct ha_nl_link l;
 		struct ha_nl_addr *v = NULL;
 		size_t n = 0;
 
-		if (ha_nl_open(&nl) == 0) {
+		if (nl_ok) {
 			if (ha_nl_link_get(&nl, vp->interface, &l) == -1)
 				here = 0;	/* no such interface here */
 			else if (ha_nl_addr_list(&nl, vp->address.addr.family,
@@ -787,7 +779,6 @@ hw_res_vips_status(struct hw *h, int lead, struct ha_buf *t,
 				here = ha_nl_addr_find(v, n, l.index,
 				    &vp->address.addr) != NULL;
 			free(v);
-			ha_nl_close(&nl);
 		}
 #endif
 		if (lead == h->self)
@@ -810,6 +801,10 @@ hw_res_vips_status(struct hw *h, int lead, struct ha_buf *t,
 		    here ? "true" : "false");
 	}
 	ha_buf_puts(j, "]");
+#if CONFIG_HAVIP
+	if (nl_ok)
+		ha_nl_close(&nl);
+#endif
 }
 
 void
