@@ -81,7 +81,8 @@ static const struct ha_opt renew_opts[] = {
 
 static const struct ha_opt join_opts[] = {
 	{ 'd', "dir", "DIR", "where to write the key and certificates "
-	  "(default /etc/habox)", HA_OPT_STR, O(dir), 0, 0 },
+	  "(default: the paths of [cluster] ca, cert and key)", HA_OPT_STR,
+	  O(dir), 0, 0 },
 	{ 0, "force", NULL, "replace existing files", HA_OPT_FLAG, O(force),
 	  0, 0 },
 	{ 0, "token", "T", "the join token ('-': read it from stdin)",
