@@ -75,7 +75,7 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/net.c core/tls.c core/loop.c core/peer.c core/server.c \
         core/pki.c \
         core/token.c core/elect.c core/elect_msg.c core/daemon.c \
-        core/ctl.c core/jsonread.c \
+        core/ctl.c core/jsonread.c core/members.c \
         core/json.c core/pgwal.c core/pgconf.c core/pgreply.c
 CORE += $(if $(filter y,$(CONFIG_HASYNC)),core/flist.c core/inotree.c \
         core/pathset.c core/journal.c)

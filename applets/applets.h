@@ -11,7 +11,4 @@
 #include "applets/applets.def"
 #undef APPLET
 
-/* "APPLET COMMAND: not implemented yet", exit 1. */
-int ha_not_implemented(const struct ha_args *a, void *opts);
-
 #endif

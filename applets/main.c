@@ -31,15 +31,6 @@ static const struct applet applets[] = {
 #undef APPLET
 };
 
-int
-ha_not_implemented(const struct ha_args *a, void *opts)
-{
-	(void)opts;
-	ha_log(HA_FAILURE, "%s%s%s: not implemented yet", a->applet->name,
-	    a->cmd->name ? " " : "", a->cmd->name ? a->cmd->name : "");
-	return HA_EXIT_FAIL;
-}
-
 static const struct applet *
 find(const char *name)
 {

@@ -26,16 +26,33 @@
 
 static const char *const no_why = NULL;
 
+/* Taken out of the cluster (hactl remove-node): neither votes nor counts. */
+static int
+out(const struct ha_elect *e, int i)
+{
+	return (e->sw.removed >> i) & 1;
+}
+
 static int
 is_member(const struct ha_elect *e, int i)
 {
-	return !e->c.witness[i];
+	return !e->c.witness[i] && !out(e, i);
+}
+
+int
+ha_elect_voters(const struct ha_elect *e)
+{
+	int i, n = 0;
+
+	for (i = 0; i < e->c.n; i++)
+		n += !out(e, i);
+	return n;
 }
 
 int
 ha_elect_majority(const struct ha_elect *e)
 {
-	return e->c.n / 2 + 1;
+	return ha_elect_voters(e) / 2 + 1;
 }
 
 /* The lease as the leader counts it: shortened by the drift bound. */
@@ -68,22 +85,25 @@ merge_best(struct ha_elect *e, const struct ha_pos *p)
 static int
 failover_allowed(const struct ha_elect *e, int i)
 {
-	return e->cluster_failover && (e->node_failover & (1u << i));
+	return e->sw.failover && (e->sw.node_failover & (1u << i));
 }
 
 /* Why this node may not stand for an automatic election. */
 const char *
 ha_elect_why_not(const struct ha_elect *e, int64_t now)
 {
+	if (out(e, e->c.self))
+		return "this node was removed from the cluster (hactl add-node "
+		    "on the leader takes it back)";
 	if (e->c.witness[e->c.self])
 		return "a witness votes but never leads";
 	if (e->me.needs_rewind)
 		return "PostgreSQL needs a rewind or rebuild (haprom demote)";
 	if (!e->me.healthy)
 		return "this node's health checks fail";
-	if (!e->cluster_failover)
+	if (!e->sw.failover)
 		return "failover is off for the cluster (hactl failover on)";
-	if (!(e->node_failover & (1u << e->c.self)))
+	if (!(e->sw.node_failover & (1u << e->c.self)))
 		return "failover is off for this node (hactl failover on "
 		    "--node)";
 	if (!pos_ok(e, &e->me.pos))
@@ -124,9 +144,7 @@ add(struct ha_elect *e, struct ha_elect_out *o, uint8_t kind, int to)
 	m->term = e->term;
 	m->pos = e->me.pos;
 	m->flags = my_flags(e);
-	m->flags_version = e->flags_version;
-	m->cluster_failover = (uint8_t)e->cluster_failover;
-	m->node_failover = e->node_failover;
+	m->sw = e->sw;
 	return m;
 }
 
@@ -147,16 +165,13 @@ to_all(struct ha_elect *e, struct ha_elect_out *o, const struct ha_elect_msg *t)
 
 void
 ha_elect_init(struct ha_elect *e, const struct ha_elect_cfg *c, uint64_t term,
-    int voted_for, uint32_t flags_version, int cluster_failover,
-    uint32_t node_failover, int64_t now)
+    int voted_for, const struct ha_elect_sw *sw, int64_t now)
 {
 	memset(e, 0, sizeof(*e));
 	e->c = *c;
 	e->term = term;
 	e->voted_for = voted_for;
-	e->flags_version = flags_version;
-	e->cluster_failover = cluster_failover;
-	e->node_failover = node_failover;
+	e->sw = *sw;
 	e->role = HA_FOLLOWER;
 	e->leader = -1;
 	e->promised_to = -1;
@@ -211,15 +226,20 @@ adopt(struct ha_elect *e, uint64_t term, struct ha_elect_out *o)
 	step_down(e, o, "a newer term exists");
 }
 
+/* Is a older than b? (term first, then the count of changes) */
+static int
+sw_older(uint64_t a_term, uint32_t a_ver, uint64_t b_term, uint32_t b_ver)
+{
+	return a_term < b_term || (a_term == b_term && a_ver < b_ver);
+}
+
 static void
 adopt_switches(struct ha_elect *e, const struct ha_elect_msg *m,
     struct ha_elect_out *o)
 {
-	if (m->flags_version <= e->flags_version)
+	if (!sw_older(e->sw.term, e->sw.version, m->sw.term, m->sw.version))
 		return;
-	e->flags_version = m->flags_version;
-	e->cluster_failover = m->cluster_failover;
-	e->node_failover = m->node_failover;
+	e->sw = m->sw;
 	o->persist = 1;
 }
 
@@ -311,9 +331,7 @@ stand(struct ha_elect *e, int64_t now, int switchover, struct ha_elect_out *o)
 	t.term = e->term;
 	t.pos = e->me.pos;
 	t.flags = my_flags(e) | (switchover ? HA_EF_SWITCHOVER : 0);
-	t.flags_version = e->flags_version;
-	t.cluster_failover = (uint8_t)e->cluster_failover;
-	t.node_failover = e->node_failover;
+	t.sw = e->sw;
 	to_all(e, o, &t);
 }
 
@@ -340,9 +358,11 @@ prevote(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 {
 	e->prevoting = 1;
 	e->prevotes = 1u << e->c.self;
-	e->prevote_answers = 1u << e->c.self;
+	/* (Nodes taken out have nothing to say.) */
+	e->prevote_answers = 1u << e->c.self | e->sw.removed;
 	e->prevote_sent = now;
-	if (count(e->prevotes, e->c.n) >= ha_elect_majority(e)) {
+	if (count(e->prevotes & ~e->sw.removed, e->c.n) >=
+	    ha_elect_majority(e)) {
 		e->prevoting = 0;
 		stand(e, now, 0, o);
 		return;
@@ -389,9 +409,7 @@ beat(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 	t.best = e->best;
 	t.cands = candidates(e, now);
 	t.flags = my_flags(e);
-	t.flags_version = e->flags_version;
-	t.cluster_failover = (uint8_t)e->cluster_failover;
-	t.node_failover = e->node_failover;
+	t.sw = e->sw;
 	to_all(e, o, &t);
 	for (i = 0; i < o->n_send; i++)
 		if (o->send[i].kind == HA_E_HEARTBEAT)
@@ -416,6 +434,9 @@ become_leader(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 	e->role = HA_LEADER;
 	e->leader = e->c.self;
 	e->lease_until = 0;
+	/* Our term on the switches (persisted with the vote): see elect.h. */
+	e->sw.term = e->term;
+	o->persist = 1;
 	e->seq = 0;
 	for (i = 0; i < HA_ELECT_MAX; i++)
 		e->acked[i] = 0;
@@ -432,7 +453,7 @@ renew(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 	int i, j, n = e->c.n, k = ha_elect_majority(e);
 
 	for (i = 0; i < n; i++)
-		t[i] = e->acked[i];
+		t[i] = out(e, i) ? 0 : e->acked[i];
 	if (tiebreak(e, now))
 		t[1 - e->c.self] = e->acked[e->c.self];
 	if (e->forced) {
@@ -444,14 +465,14 @@ renew(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 		int real = 0;
 
 		for (i = 0; i < n; i++)
-			real += e->acked[i] >= e->forced_at;
+			real += !out(e, i) && e->acked[i] >= e->forced_at;
 		if (real >= k) {
 			e->forced = 0;
 			o->why = "a majority acknowledges the forced leader: "
 			    "leading as usual";
 		} else {
 			for (i = 0; i < n; i++)
-				if (t[i] < e->acked[e->c.self])
+				if (!out(e, i) && t[i] < e->acked[e->c.self])
 					t[i] = e->acked[e->c.self];
 		}
 	}
@@ -473,6 +494,7 @@ renew(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 		o->why = "leader: a majority acknowledged";
 	}
 	e->lease_until = until;
+	e->lease_removed = e->sw.removed;
 	e->promise_until = until;
 	e->promised_to = e->c.self;
 }
@@ -485,8 +507,9 @@ ha_elect_tick(struct ha_elect *e, int64_t now, struct ha_elect_out *o)
 	switch (e->role) {
 	case HA_LEADER:
 		if (e->me.needs_rewind || !is_member(e, e->c.self)) {
-			step_down(e, o, "PostgreSQL needs a rewind: this node "
-			    "must not lead");
+			step_down(e, o, e->me.needs_rewind ? "PostgreSQL needs "
+			    "a rewind: this node must not lead" : "this node "
+			    "was removed from the cluster");
 			e->stand_at = now + e->c.lease_ms;
 			return;
 		}
@@ -563,7 +586,9 @@ on_prevote_req(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 	 * Asking ourselves, with a better priority: the cluster's order
 	 * wins races between simultaneous candidates.
 	 */
-	ok = fit && now >= e->boot_until && !(now < e->promise_until &&
+	ok = fit && !out(e, e->c.self) && !sw_older(m->sw.term, m->sw.version,
+	    e->sw.term, e->sw.version) && now >= e->boot_until &&
+	    !(now < e->promise_until &&
 	    e->promised_to != c) && e->role != HA_LEADER &&
 	    !(e->prevoting && outranks(e, e->c.self, c));
 	/*
@@ -608,7 +633,9 @@ on_vote_req(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 	}
 	adopt(e, m->term, o);
 	ok = m->term == e->term && (e->voted_for == -1 || e->voted_for == c) &&
-	    is_member(e, c) && (m->flags & HA_EF_CAN_LEAD) &&
+	    !out(e, e->c.self) && !sw_older(m->sw.term, m->sw.version,
+	    e->sw.term, e->sw.version) && is_member(e, c) &&
+	    (m->flags & HA_EF_CAN_LEAD) &&
 	    (m->flags & HA_EF_HEALTHY) && !(m->flags & HA_EF_NEEDS_REWIND) &&
 	    pos_ok(e, &m->pos) && (failover_allowed(e, c) || handover);
 	if (ok) {
@@ -631,18 +658,20 @@ on_vote(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 		return;
 	}
 	if (m->flags & HA_EF_PREVOTE) {
-		int k = ha_elect_majority(e);
+		int k = ha_elect_majority(e), yes;
 
 		if (!e->prevoting || e->role != HA_FOLLOWER)
 			return;
 		e->prevote_answers |= 1u << m->from;
 		if (m->flags & HA_EF_GRANTED)
 			e->prevotes |= 1u << m->from;
-		if (count(e->prevotes, e->c.n) >= k) {
+		/* (By the membership now: it may have changed meanwhile.) */
+		yes = count(e->prevotes & ~e->sw.removed, e->c.n);
+		if (yes >= k) {
 			e->prevoting = 0;
 			stand(e, now, 0, o);
-		} else if (count(e->prevotes, e->c.n) + e->c.n -
-		    count(e->prevote_answers, e->c.n) < k) {
+		} else if (yes + count(~(e->prevote_answers | e->sw.removed),
+		    e->c.n) < k) {
 			/*
 			 * Everyone who could say yes said no: ask again
 			 * soon (asking changes nothing), the best-placed
@@ -661,7 +690,7 @@ on_vote(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 		return;
 	e->votes |= 1u << m->from;
 	for (i = 0; i < e->c.n; i++)
-		n += (e->votes >> i) & 1;
+		n += ((e->votes & ~e->sw.removed) >> i) & 1;
 	if (n >= ha_elect_majority(e))
 		become_leader(e, now, o);
 }
@@ -754,8 +783,13 @@ ha_elect_recv(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 	e->peer[m->from].last_seen = now;
 	e->peer[m->from].pos = m->pos;
 	e->peer[m->from].flags = m->flags;
-	/* The newest failover switches win, from whoever brings them. */
+	e->peer[m->from].sw_term = m->sw.term;
+	e->peer[m->from].version = m->sw.version;
+	/* The newest switches win, from whoever brings them. */
 	adopt_switches(e, m, o);
+	/* A node taken out is heard (for status), not listened to. */
+	if (out(e, m->from))
+		return;
 	switch (m->kind) {
 	case HA_E_HEARTBEAT:
 		on_heartbeat(e, now, m, o);
@@ -857,9 +891,7 @@ ha_elect_abdicate(struct ha_elect *e, int64_t now, int to,
 	t.from = (uint8_t)e->c.self;
 	t.term = e->term;
 	t.flags = my_flags(e);
-	t.flags_version = e->flags_version;
-	t.cluster_failover = (uint8_t)e->cluster_failover;
-	t.node_failover = e->node_failover;
+	t.sw = e->sw;
 	to_all(e, o, &t);
 	/* .to is each receiver: the successor travels in .seq. */
 	for (i = 0; i < o->n_send; i++)
@@ -887,14 +919,68 @@ void
 ha_elect_set_failover(struct ha_elect *e, int node, int on,
     struct ha_elect_out *o)
 {
-	e->flags_version++;
+	if (e->sw.term < e->term)
+		e->sw.term = e->term;
+	e->sw.version++;
 	if (node < 0)
-		e->cluster_failover = on;
+		e->sw.failover = on;
 	else if (on)
-		e->node_failover |= 1u << node;
+		e->sw.node_failover |= 1u << node;
 	else
-		e->node_failover &= ~(1u << node);
+		e->sw.node_failover &= ~(1u << node);
 	o->persist = 1;
+}
+
+/*
+ * Membership, one change at a time: a change is made only when a
+ * majority of the voters has this leader's switches (their last message
+ * carried them, stamped with this term): the change before is on a
+ * majority, and so known to any future leader (the vote rule). Any
+ * majority of the voters before a change and any majority after it
+ * share a node, and a node votes once per term and keeps its promises
+ * whichever it counts by: no two leaders.
+ */
+const char *
+ha_elect_set_member(struct ha_elect *e, int64_t now, int node, int in,
+    struct ha_elect_out *o)
+{
+	int i, have = 0;
+
+	if (node < 0 || node >= e->c.n)
+		return "no such node";
+	if (!ha_elect_leading(e, now))
+		return "only the leader changes the membership";
+	if (node == e->c.self)
+		return "this node leads: hand over first (hactl switchover), "
+		    "then remove it on the new leader";
+	if (out(e, node) == !in)
+		return in ? "it is in the cluster already" :
+		    "it is out of the cluster already";
+	if (e->peer[node].last_seen &&
+	    now - e->peer[node].last_seen <= e->c.lease_ms) {
+		if (!in)
+			return "it is up: stop hawatch on it first";
+	} else if (in) {
+		return "it is not heard: start hawatch on it first (it waits, "
+		    "out of the cluster, until it is taken back)";
+	}
+	for (i = 0; i < e->c.n; i++)
+		have += !out(e, i) && (i == e->c.self ||
+		    (!sw_older(e->peer[i].sw_term, e->peer[i].version,
+		    e->sw.term, e->sw.version) &&
+		    now - e->peer[i].last_seen <= e->c.lease_ms));
+	if (have < ha_elect_majority(e))
+		return "the previous change has not reached a majority yet: "
+		    "try again in a moment";
+	e->sw.term = e->term;
+	e->sw.version++;
+	if (in)
+		e->sw.removed &= ~(1u << node);
+	else
+		e->sw.removed |= 1u << node;
+	e->acked[node] = 0;
+	o->persist = 1;
+	return NULL;
 }
 
 int64_t
@@ -918,6 +1004,17 @@ ha_elect_next(const struct ha_elect *e, int64_t now)
 	t = ready_at(e);
 	if (e->stand_at > t)
 		t = e->stand_at;
+	if (t <= now && e->prevoting) {
+		/*
+		 * The round's end or its next re-ask: a driver that asks
+		 * again after every message must not put them off for ever
+		 * (a peer asking every heartbeat would).
+		 */
+		t = e->prevote_asked + e->c.heartbeat_ms;
+		if (e->prevote_sent + e->c.lease_ms / 2 < t)
+			t = e->prevote_sent + e->c.lease_ms / 2;
+		return t > now ? t : now;
+	}
 	return t > now ? t : now + e->c.heartbeat_ms;
 }
 

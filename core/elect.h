@@ -39,6 +39,25 @@ enum ha_elect_kind {
 	HA_E_TRANSFER,		/* -> leader: hand over to seq (0xff: best) */
 };
 
+/*
+ * The cluster's switches, set by the operator and spread by every
+ * message, persisted with the term and vote: automatic failover for the
+ * cluster and per node, and the nodes taken out of the cluster (hactl
+ * remove-node), which neither vote nor count in the majority. Ordered by
+ * (term, version): the term in which they were made, or last confirmed
+ * by a leader (each new leader stamps its term on them), then a count of
+ * changes. The newer wins, and a vote goes only to a candidate whose
+ * switches are not older than the voter's: as Raft's log rule, so that a
+ * membership change a majority has is known to every future leader.
+ */
+struct ha_elect_sw {
+	uint64_t term;
+	uint32_t version;
+	int failover;			/* for the cluster */
+	uint32_t node_failover;		/* bit i: node i may fail over */
+	uint32_t removed;		/* bit i: node i is out */
+};
+
 /* Flags in messages. */
 enum {
 	HA_EF_HEALTHY = 1,	/* the sender's checks pass */
@@ -60,10 +79,7 @@ struct ha_elect_msg {
 	struct ha_pos pos;	/* the sender's data position */
 	struct ha_pos best;	/* heartbeat: the best position known */
 	uint32_t cands;		/* heartbeat: bit i: node i may take over */
-	/* heartbeat: the cluster's failover switches (newer version wins) */
-	uint32_t flags_version;
-	uint8_t cluster_failover;
-	uint32_t node_failover;	/* bit i: node i may fail over */
+	struct ha_elect_sw sw;	/* the sender's switches */
 };
 
 struct ha_elect_cfg {
@@ -105,6 +121,8 @@ struct ha_elect_peer {
 	int64_t last_seen;		/* local time of its last message, or 0 */
 	struct ha_pos pos;
 	uint8_t flags;
+	uint64_t sw_term;		/* of the switches it sent last */
+	uint32_t version;
 };
 
 struct ha_elect {
@@ -112,9 +130,7 @@ struct ha_elect {
 	/* persistent */
 	uint64_t term;
 	int voted_for;			/* -1: nobody in this term */
-	uint32_t flags_version;
-	int cluster_failover;
-	uint32_t node_failover;
+	struct ha_elect_sw sw;
 	/* volatile */
 	enum ha_elect_role role;
 	int leader;			/* of this term as far as we know, or -1 */
@@ -146,6 +162,7 @@ struct ha_elect {
 	int64_t sent[HA_ELECT_RING];
 	int64_t acked[HA_ELECT_MAX];	/* send time of the newest acked */
 	int64_t lease_until;
+	uint32_t lease_removed;		/* sw.removed the lease was counted by */
 	int64_t next_beat;
 };
 
@@ -154,8 +171,7 @@ struct ha_elect {
  * that starts holds nothing and votes for no one for one lease.
  */
 void ha_elect_init(struct ha_elect *e, const struct ha_elect_cfg *c,
-    uint64_t term, int voted_for, uint32_t flags_version,
-    int cluster_failover, uint32_t node_failover, int64_t now);
+    uint64_t term, int voted_for, const struct ha_elect_sw *sw, int64_t now);
 
 /* Time passes: heartbeats, lease expiry, candidacy. */
 void ha_elect_tick(struct ha_elect *e, int64_t now, struct ha_elect_out *o);
@@ -181,6 +197,13 @@ void ha_elect_transfer(struct ha_elect *e, int64_t now, int to,
 /* Change the failover switches (on the leader: spread by heartbeats). */
 void ha_elect_set_failover(struct ha_elect *e, int node, int on,
     struct ha_elect_out *o);
+/*
+ * Leader: take node out of the cluster (in = 0) or back in (in = 1), one
+ * change at a time: NULL, or why not. A node goes out only when it is
+ * not heard, and comes back only when it is.
+ */
+const char *ha_elect_set_member(struct ha_elect *e, int64_t now, int node,
+    int in, struct ha_elect_out *o);
 
 /* The best member to hand over to now (caught up, healthy), or -1. */
 int ha_elect_successor(const struct ha_elect *e, int64_t now);
@@ -190,7 +213,8 @@ int64_t ha_elect_next(const struct ha_elect *e, int64_t now);
 int ha_elect_leader_now(const struct ha_elect *e, int64_t now);
 /* 1 while this node leads with a valid lease. */
 int ha_elect_leading(const struct ha_elect *e, int64_t now);
-/* Majority of voters (members and witnesses). */
+/* Voters (members and witnesses not removed) and their majority. */
+int ha_elect_voters(const struct ha_elect *e);
 int ha_elect_majority(const struct ha_elect *e);
 /* Why this node does not stand for election now (NULL: it may). */
 const char *ha_elect_why_not(const struct ha_elect *e, int64_t now);

@@ -9,8 +9,8 @@
 
 struct w {
 	uint8_t kind, to, flags, cfo;
-	uint64_t term, seq, lsn, gen, blsn, bgen;
-	uint32_t cands, ver, nfo;
+	uint64_t term, seq, lsn, gen, blsn, bgen, swterm;
+	uint32_t cands, ver, nfo, removed;
 };
 
 #define F(x) offsetof(struct w, x)
@@ -29,6 +29,8 @@ static const struct ha_tlv_spec spec[] = {
 	{ 11, HA_TLV_U32, 0, F(ver), 0 },
 	{ 12, HA_TLV_U8, 0, F(cfo), 0 },
 	{ 13, HA_TLV_U32, 0, F(nfo), 0 },
+	{ 14, HA_TLV_U32, 0, F(removed), 0 },
+	{ 15, HA_TLV_U64, 0, F(swterm), 0 },
 	{ 0 },
 };
 
@@ -45,9 +47,11 @@ ha_elect_msg_encode(const struct ha_elect_msg *m, struct ha_buf *out)
 	ha_tlv_u64(out, 8, m->best.lsn);
 	ha_tlv_u64(out, 9, m->best.gen);
 	ha_tlv_u32(out, 10, m->cands);
-	ha_tlv_u32(out, 11, m->flags_version);
-	ha_tlv_u8(out, 12, m->cluster_failover);
-	ha_tlv_u32(out, 13, m->node_failover);
+	ha_tlv_u32(out, 11, m->sw.version);
+	ha_tlv_u8(out, 12, m->sw.failover);
+	ha_tlv_u32(out, 13, m->sw.node_failover);
+	ha_tlv_u32(out, 14, m->sw.removed);
+	ha_tlv_u64(out, 15, m->sw.term);
 }
 
 int
@@ -78,8 +82,10 @@ ha_elect_msg_decode(const uint8_t *p, size_t n, struct ha_elect_msg *m,
 	m->best.lsn = w.blsn;
 	m->best.gen = w.bgen;
 	m->cands = w.cands;
-	m->flags_version = w.ver;
-	m->cluster_failover = w.cfo ? 1 : 0;
-	m->node_failover = w.nfo;
+	m->sw.version = w.ver;
+	m->sw.failover = w.cfo ? 1 : 0;
+	m->sw.node_failover = w.nfo;
+	m->sw.removed = w.removed;
+	m->sw.term = w.swterm;
 	return 0;
 }

@@ -103,6 +103,9 @@ static const struct ha_opt ping_opts[] = {
 static int check_config(const struct ha_args *a, void *opts);
 
 static const struct ha_cmd cmds[] = {
+	{ "add-node", "NODE", "Take a removed node back into the cluster (on "
+	  "the leader, with its hawatch running).", NULL, 1, 1, HA_CMD_CONFIG,
+	  hactl_add_node },
 	{ "bootstrap", "", "Make the cluster CA and this node's key and "
 	  "certificate (or, with psk_file, the pre-shared key); print a join "
 	  "token.", bootstrap_opts, 0, 0, HA_CMD_CONFIG, hactl_bootstrap },
@@ -133,8 +136,9 @@ static const struct ha_cmd cmds[] = {
 	  "round-trip time.", ping_opts, 1, 1, HA_CMD_CONFIG, hactl_ping },
 	{ "promote", "", "Make this node the leader (switchover to it).", NULL,
 	  0, 0, HA_CMD_CONFIG, hactl_promote },
-	{ "remove-node", "NODE", "Take a node out of the cluster.", NULL, 1, 1,
-	  HA_CMD_CONFIG, ha_not_implemented },
+	{ "remove-node", "NODE", "Take a node that is down for good out of the "
+	  "cluster (on the leader): it no longer votes or counts.", NULL, 1, 1,
+	  HA_CMD_CONFIG, hactl_remove_node },
 	{ "renew", "", "Re-issue this node's certificate through the CA "
 	  "holder.", renew_opts, 0, 0, HA_CMD_CONFIG, hactl_renew },
 	{ "status", "", "The state of every node and resource; exit 0 "

@@ -42,5 +42,7 @@ int hactl_failover(const struct ha_args *a, void *opts);
 int hactl_events(const struct ha_args *a, void *opts);
 int hactl_metrics(const struct ha_args *a, void *opts);
 int hactl_force_leader(const struct ha_args *a, void *opts);
+int hactl_remove_node(const struct ha_args *a, void *opts);
+int hactl_add_node(const struct ha_args *a, void *opts);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * hactl's commands that steer the local hawatch through its control
  * socket (<run_dir>/hawatch.sock, core/ctl): status, switchover, promote,
- * demote, failover, force-leader, events, metrics. The daemon decides and refuses;
- * hactl prints what it says and exits with the code it gives. No daemon:
- * exit 2.
+ * demote, failover, force-leader, remove-node, add-node, events, metrics.
+ * The daemon decides and refuses; hactl prints what it says and exits
+ * with the code it gives. No daemon: exit 2.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +111,21 @@ hactl_failover(const struct ha_args *a, void *opts)
 		return ha_cli_usage_error(a, "failover takes on or off, not '%s'",
 		    a->argv[0]);
 	return ask(a, "failover", args, o->node ? 2 : 1, 0);
+}
+
+/* Membership, on the leader: the daemon checks and refuses. */
+int
+hactl_remove_node(const struct ha_args *a, void *opts)
+{
+	(void)opts;
+	return ask(a, "remove-node", (const char *const *)a->argv, 1, 0);
+}
+
+int
+hactl_add_node(const struct ha_args *a, void *opts)
+{
+	(void)opts;
+	return ask(a, "add-node", (const char *const *)a->argv, 1, 0);
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/members.h"
 #include "core/state.h"
 #include "core/util.h"
 #include "core/wire.h"
@@ -241,6 +242,7 @@ cmd_push(const struct ha_args *a, void *op)
 	const char **peers = NULL;
 	struct hs_conn **conns = NULL;
 	size_t i, np = 0;
+	uint32_t out;
 	int rc = HA_EXIT_OK, j;
 
 	if (cfg == NULL)
@@ -256,9 +258,11 @@ cmd_push(const struct ha_args *a, void *op)
 			    a->argv[j], cfg->path);
 			goto out;
 		}
+	/* Every other member, but those removed from the cluster. */
+	out = ha_members_removed(cfg);
 	peers = ha_xcalloc(cfg->n_nodes + 1, sizeof(*peers));
 	for (i = 0; i < cfg->n_nodes; i++)
-		if (cfg->nodes[i].role == HA_ROLE_MEMBER &&
+		if (cfg->nodes[i].role == HA_ROLE_MEMBER && !(out & (1u << i)) &&
 		    strcmp(cfg->nodes[i].name, cfg->cluster->node) != 0)
 			peers[np++] = cfg->nodes[i].name;
 	conns = ha_xcalloc(np + 1, sizeof(*conns));
@@ -370,6 +374,7 @@ backlog(const struct ha_cfg *cfg, const char *set, char *text, size_t n,
 {
 	long total = -1;
 	int rescan_any = 0, first = 1;
+	uint32_t out = ha_members_removed(cfg);
 	size_t i;
 
 	if (json)
@@ -381,7 +386,7 @@ backlog(const struct ha_cfg *cfg, const char *set, char *text, size_t n,
 		int rescan;
 		struct stat st;
 
-		if (nd->role != HA_ROLE_MEMBER ||
+		if (nd->role != HA_ROLE_MEMBER || (out & (1u << i)) ||
 		    strcmp(nd->name, cfg->cluster->node) == 0)
 			continue;
 		path = hs_journal_path(cfg, set, nd->name);

@@ -29,6 +29,7 @@
 #include "core/journal.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/members.h"
 #include "core/net.h"
 #include "core/util.h"
 
@@ -421,6 +422,7 @@ static int
 open_set(struct watcher *w, struct wset *ws, const struct ha_cfg_sync *set)
 {
 	const struct ha_cfg *cfg = w->cfg;
+	uint32_t out = ha_members_removed(cfg);
 	size_t i;
 
 	ws->w = w;
@@ -435,7 +437,8 @@ open_set(struct watcher *w, struct wset *ws, const struct ha_cfg_sync *set)
 		struct follower *f = &ws->f[ws->nf];
 		char *path;
 
-		if (n->role != HA_ROLE_MEMBER ||
+		/* (Removed from the cluster: its journal waits, untouched.) */
+		if (n->role != HA_ROLE_MEMBER || (out & (1u << i)) ||
 		    strcmp(n->name, cfg->cluster->node) == 0)
 			continue;
 		f->ws = ws;

@@ -1,9 +1,10 @@
 /*
  * hawatch's control socket (core/ctl): what hactl asks of the local
  * daemon. status (text and JSON, schema in doc/hactl.8), switchover,
- * promote, demote, failover on|off, events [follow], metrics (Prometheus
- * text format). Refusals say why: a switchover to a witness, to a node
- * that is down or behind, failover switches for unknown nodes.
+ * promote, demote, failover on|off, force-leader, remove-node, add-node,
+ * events [follow], metrics (Prometheus text format). Refusals say why: a
+ * switchover to a witness, to a node that is down, behind or removed,
+ * failover switches for unknown nodes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,14 +56,20 @@ alive(const struct hw *h, int i, int64_t now)
 	    now - h->e.peer[i].last_seen <= h->cfg->cluster->lease_ms;
 }
 
-/* This node and the peers it is connected to. */
+static int
+removed(const struct hw *h, size_t i)
+{
+	return (h->e.sw.removed >> i) & 1;
+}
+
+/* This node and the voters it is connected to. */
 static size_t
 within_reach(const struct hw *h)
 {
 	size_t i, reach = 1;
 
 	for (i = 0; i < h->cfg->n_nodes; i++)
-		if ((int)i != h->self && h->peer[i].up)
+		if ((int)i != h->self && h->peer[i].up && !removed(h, i))
 			reach++;
 	return reach;
 }
@@ -83,9 +90,10 @@ status_nodes(const struct hw *h, int64_t now, struct ha_buf *t,
 		    ha_elect_leader_now(&h->e, now);
 		int64_t seen = me ? 0 : p->last_seen ? now - p->last_seen : -1;
 		uint64_t pos = me ? h->me.pos.lsn : p->pos.lsn;
-		int fo = (h->e.node_failover >> i) & 1;
-		const char *role = n->role == HA_ROLE_WITNESS ? "witness" :
-		    lead ? "leader" : alive(h, (int)i, now) ? "follower" : "down";
+		int fo = (h->e.sw.node_failover >> i) & 1;
+		const char *role = removed(h, i) ? "removed" :
+		    n->role == HA_ROLE_WITNESS ? "witness" : lead ? "leader" :
+		    alive(h, (int)i, now) ? "follower" : "down";
 		char seen_s[32];
 
 		if (seen < 0)
@@ -123,13 +131,14 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	int lead = ha_elect_leader_now(&h->e, now);
 	struct ha_buf *t = &r->text, *j = &r->json;
 	size_t i, up = 0, reach = within_reach(h);
+	size_t voters = (size_t)ha_elect_voters(&h->e);
 	char leader[80], quorum[200];
 
 	/* No leader and no majority within reach: say that, it is why. */
-	if (!why && lead < 0 && reach * 2 <= h->cfg->n_nodes) {
+	if (!why && lead < 0 && reach * 2 <= voters) {
 		snprintf(quorum, sizeof(quorum), "no majority within reach "
-		    "(%zu of %zu voters)%s", reach, h->cfg->n_nodes,
-		    h->cfg->n_nodes == 2 && !h->cfg->cluster->two_node ?
+		    "(%zu of %zu voters)%s", reach, voters,
+		    voters == 2 && !h->cfg->cluster->two_node ?
 		    "; two members and no witness: both must agree (add a "
 		    "witness, or two_node = yes with a tiebreaker)" : "");
 		why = quorum;
@@ -139,7 +148,7 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	    h->cfg->nodes[lead].name : "none");
 	ha_buf_printf(t, "cluster %s, node %s: %s, term %llu, leader %s%s\n",
 	    h->cfg->cluster->name, h->cfg->self->name, role_of(h),
-	    (unsigned long long)h->e.term, leader, h->e.cluster_failover ? "" :
+	    (unsigned long long)h->e.term, leader, h->e.sw.failover ? "" :
 	    ", failover OFF");
 	if (leading)
 		ha_buf_printf(t, "lease: %lldms left%s; resources %s\n",
@@ -167,7 +176,7 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	    "\"resources\": \"%s\", \"failovers\": %llu, \"forced\": %s, "
 	    "\"why_not\": ",
 	    (long long)(leading ? h->e.lease_until - now : 0),
-	    h->e.cluster_failover ? "true" : "false", hw_res_name(h->res),
+	    h->e.sw.failover ? "true" : "false", hw_res_name(h->res),
 	    (unsigned long long)h->failovers, h->e.forced ? "true" : "false");
 	if (why && h->cfg->self->role == HA_ROLE_MEMBER && !leading)
 		ha_json_str(j, why);
@@ -202,9 +211,13 @@ do_status(struct hw *h, struct ha_ctl_reply *r)
 	ha_buf_puts(j, "}\n");
 	for (i = 0; i < h->cfg->n_nodes; i++)
 		up += alive(h, (int)i, now) || (int)i == h->self ||
-		    h->peer[i].up;
-	/* 0 healthy, 1 degraded: no leader, or a node out of reach. */
-	return lead >= 0 && up == h->cfg->n_nodes ? 0 : 1;
+		    h->peer[i].up || removed(h, i);
+	/*
+	 * 0 healthy, 1 degraded: no leader, or a node out of reach (those
+	 * removed from the cluster do not count), or this node removed.
+	 */
+	return lead >= 0 && up == h->cfg->n_nodes &&
+	    !removed(h, (size_t)h->self) ? 0 : 1;
 }
 
 /* Where leadership should go: checks of the target first. */
@@ -217,6 +230,11 @@ switch_to(struct hw *h, int to, struct ha_ctl_reply *r)
 	if (to >= 0 && h->cfg->nodes[to].role == HA_ROLE_WITNESS) {
 		ha_buf_printf(&r->text, "%s is a witness: it votes but never "
 		    "leads\n", h->cfg->nodes[to].name);
+		return 1;
+	}
+	if (to >= 0 && removed(h, (size_t)to)) {
+		ha_buf_printf(&r->text, "%s is removed from the cluster (hactl "
+		    "add-node takes it back)\n", h->cfg->nodes[to].name);
 		return 1;
 	}
 	if (to >= 0 && to != h->self && !alive(h, to, now)) {
@@ -304,12 +322,13 @@ do_force(struct hw *h, struct ha_ctl_reply *r)
 {
 	struct ha_elect_out o;
 	size_t reach = within_reach(h);
+	size_t voters = (size_t)ha_elect_voters(&h->e);
 	const char *why;
 
-	if (reach * 2 > h->cfg->n_nodes) {
+	if (reach * 2 > voters) {
 		ha_buf_printf(&r->text, "refused: a majority is within reach "
 		    "(%zu of %zu voters): the cluster elects its leader; use "
-		    "hactl switchover to move it\n", reach, h->cfg->n_nodes);
+		    "hactl switchover to move it\n", reach, voters);
 		return 1;
 	}
 	memset(&o, 0, sizeof(o));
@@ -320,14 +339,57 @@ do_force(struct hw *h, struct ha_ctl_reply *r)
 	ha_log(HA_WARNING, "forced to lead without a majority (%zu of %zu "
 	    "voters within reach), by the operator: if the others still have "
 	    "a leader, there are two until they are heard again", reach,
-	    h->cfg->n_nodes);
+	    voters);
 	hw_event(h, "leader by force in term %llu, without a majority",
 	    (unsigned long long)h->e.term);
 	hw_apply(h, &o);
 	ha_buf_printf(&r->text, "%s leads by force (term %llu) with %zu of "
 	    "%zu voters within reach; it leads as usual once a majority "
 	    "answers again\n", h->cfg->self->name,
-	    (unsigned long long)h->e.term, reach, h->cfg->n_nodes);
+	    (unsigned long long)h->e.term, reach, voters);
+	return 0;
+}
+
+/*
+ * hactl remove-node / add-node, on the leader: the election core checks
+ * and makes the change (one at a time), its switches spread it. A node
+ * that is out neither votes nor counts in the majority; hasync stops
+ * pushing to it.
+ */
+static uint32_t
+do_member(struct hw *h, const struct ha_ctl_request *q, int in,
+    struct ha_ctl_reply *r)
+{
+	int64_t now = ha_now_ms();
+	int node, lead = ha_elect_leader_now(&h->e, now);
+	struct ha_elect_out o;
+	const char *why;
+
+	if (q->n_args != 1 || (node = node_index(h, q->arg[0])) < 0) {
+		ha_buf_printf(&r->text, "no node %s\n", q->n_args ? q->arg[0] :
+		    "given");
+		return HA_EXIT_USAGE;
+	}
+	if (!ha_elect_leading(&h->e, now)) {
+		if (lead >= 0)
+			ha_buf_printf(&r->text, "refused: only the leader "
+			    "changes the membership: run it on %s\n",
+			    h->cfg->nodes[lead].name);
+		else
+			ha_buf_puts(&r->text, "refused: there is no leader to "
+			    "change the membership\n");
+		return 1;
+	}
+	memset(&o, 0, sizeof(o));
+	if ((why = ha_elect_set_member(&h->e, now, node, in, &o)) != NULL) {
+		ha_buf_printf(&r->text, "refused: %s: %s\n", q->arg[0], why);
+		return 1;
+	}
+	hw_apply(h, &o);
+	ha_buf_printf(&r->text, "%s %s the cluster: %d voters, majority %d "
+	    "(spread by the leader's heartbeats)\n", q->arg[0], in ?
+	    "taken back into" : "removed from", ha_elect_voters(&h->e),
+	    ha_elect_majority(&h->e));
 	return 0;
 }
 
@@ -373,7 +435,7 @@ do_metrics(struct hw *h, struct ha_ctl_reply *r)
 	ha_buf_printf(t, "# HELP habox_failover_enabled Automatic failover "
 	    "allowed for the cluster.\n# TYPE habox_failover_enabled gauge\n"
 	    "habox_failover_enabled{node=\"%s\"} %d\n", n,
-	    h->e.cluster_failover);
+	    h->e.sw.failover);
 	ha_buf_printf(t, "# HELP habox_position_bytes Data position (WAL LSN) "
 	    "of this node.\n# TYPE habox_position_bytes gauge\n"
 	    "habox_position_bytes{node=\"%s\"} %llu\n", n,
@@ -479,6 +541,10 @@ handler(const struct ha_ctl_request *q, struct ha_ctl_reply *r,
 		r->code = do_failover(h, q, r);
 	} else if (strcmp(q->cmd, "force-leader") == 0) {
 		r->code = do_force(h, r);
+	} else if (strcmp(q->cmd, "remove-node") == 0) {
+		r->code = do_member(h, q, 0, r);
+	} else if (strcmp(q->cmd, "add-node") == 0) {
+		r->code = do_member(h, q, 1, r);
 	} else if (strcmp(q->cmd, "events") == 0) {
 		do_events(h, r);
 		if (q->n_args > 0 && strcmp(q->arg[0], "follow") == 0)

@@ -19,6 +19,7 @@
 #include "applets/hawatch/hawatch.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/members.h"
 #include "core/state.h"
 #include "core/util.h"
 
@@ -85,17 +86,45 @@ hw_persist(struct hw *h)
 	ha_state_set_u64(st, "term", h->e.term);
 	ha_state_set(st, "voted_for", h->e.voted_for >= 0 ?
 	    h->cfg->nodes[h->e.voted_for].name : "");
-	ha_state_set_u64(st, "switches.version", h->e.flags_version);
-	ha_state_set(st, "failover", h->e.cluster_failover ? "on" : "off");
+	ha_state_set_u64(st, "switches.version", h->e.sw.version);
+	ha_state_set_u64(st, "switches.term", h->e.sw.term);
+	ha_state_set(st, "failover", h->e.sw.failover ? "on" : "off");
 	for (i = 0; i < h->cfg->n_nodes; i++) {
 		snprintf(key, sizeof(key), "failover.%s", h->cfg->nodes[i].name);
-		ha_state_set(st, key, h->e.node_failover & (1u << i) ? "on" :
+		ha_state_set(st, key, h->e.sw.node_failover & (1u << i) ? "on" :
 		    "off");
+		ha_members_key(key, sizeof(key), h->cfg->nodes[i].name);
+		if (h->e.sw.removed & (1u << i))
+			ha_state_set(st, key, "yes");
 	}
 	ha_state_set_u64(st, "failovers", h->failovers);
 	rc = ha_state_save(st, h->state_path);
 	ha_state_free(st);
 	return rc;
+}
+
+/*
+ * Nodes went out of the cluster or came back (here, or spread by a
+ * message): say so, and let the sync source push to the members only.
+ */
+static void
+members_changed(struct hw *h)
+{
+	uint32_t d = h->e.sw.removed ^ h->removed_seen;
+	size_t i;
+
+	for (i = 0; i < h->cfg->n_nodes; i++)
+		if (d & (1u << i))
+			hw_event(h, "%s %s the cluster (%d voters, majority %d)",
+			    h->cfg->nodes[i].name, h->e.sw.removed & (1u << i) ?
+			    "removed from" : "taken back into",
+			    ha_elect_voters(&h->e), ha_elect_majority(&h->e));
+	if (h->e.sw.removed & (1u << h->self) & d)
+		ha_log(HA_WARNING, "this node was removed from the cluster: it "
+		    "neither votes nor leads until hactl add-node %s on the "
+		    "leader", h->cfg->self->name);
+	h->removed_seen = h->e.sw.removed;
+	hw_sync_members(h);
 }
 
 static int64_t tick_at;
@@ -142,6 +171,8 @@ hw_apply(struct hw *h, struct ha_elect_out *o)
 		o->n_send = 0;
 	}
 	hw_send(h, o);
+	if (h->e.sw.removed != h->removed_seen)
+		members_changed(h);
 	if (o->lead) {
 		h->failovers++;
 		hw_event(h, "leader of term %llu: taking the resources over",
@@ -175,10 +206,10 @@ static int
 load_state(struct hw *h)
 {
 	struct ha_state *st;
-	uint64_t term = 0, ver = 0, fo = 0;
+	uint64_t term = 0, ver = 0, fo = 0, swterm = 0;
 	const struct ha_cfg *cfg = h->cfg;
 	const char *v;
-	uint32_t nodes = 0;
+	uint32_t nodes = 0, removed = 0;
 	int vote = -1, cfo = cfg->cluster->failover;
 	size_t i;
 	char key[96];
@@ -190,6 +221,7 @@ load_state(struct hw *h)
 	}
 	ha_state_get_u64(st, "term", &term);
 	ha_state_get_u64(st, "switches.version", &ver);
+	ha_state_get_u64(st, "switches.term", &swterm);
 	ha_state_get_u64(st, "failovers", &fo);
 	if ((v = ha_state_get(st, "voted_for")) && *v) {
 		for (i = 0; i < cfg->n_nodes; i++)
@@ -201,6 +233,9 @@ load_state(struct hw *h)
 		v = ha_state_get(st, key);
 		if (ver ? v && strcmp(v, "on") == 0 : cfg->nodes[i].failover)
 			nodes |= 1u << i;
+		ha_members_key(key, sizeof(key), cfg->nodes[i].name);
+		if ((v = ha_state_get(st, key)) && strcmp(v, "yes") == 0)
+			removed |= 1u << i;
 	}
 	if (ver && (v = ha_state_get(st, "failover")))
 		cfo = strcmp(v, "on") == 0;
@@ -208,9 +243,11 @@ load_state(struct hw *h)
 	h->failovers = fo;
 	h->e.term = term;
 	h->e.voted_for = vote;
-	h->e.flags_version = (uint32_t)ver;
-	h->e.cluster_failover = cfo;
-	h->e.node_failover = nodes;
+	h->e.sw.version = (uint32_t)ver;
+	h->e.sw.term = swterm;
+	h->e.sw.failover = cfo;
+	h->e.sw.node_failover = nodes;
+	h->e.sw.removed = removed;
 	return 0;
 }
 
@@ -220,8 +257,8 @@ elect_init(struct hw *h)
 	const struct ha_cfg *cfg = h->cfg;
 	struct ha_elect_cfg c;
 	uint64_t term = h->e.term;
-	uint32_t ver = h->e.flags_version, nodes = h->e.node_failover;
-	int vote = h->e.voted_for, cfo = h->e.cluster_failover;
+	struct ha_elect_sw sw = h->e.sw;
+	int vote = h->e.voted_for;
 	size_t i;
 
 	memset(&c, 0, sizeof(c));
@@ -236,7 +273,8 @@ elect_init(struct hw *h)
 	c.drift_ppm = cfg->cluster->clock_drift_ppm;
 	c.max_lag = cfg->postgres ? cfg->postgres->max_lag_on_failover : 0;
 	c.two_node = cfg->cluster->two_node;
-	ha_elect_init(&h->e, &c, term, vote, ver, cfo, nodes, ha_now_ms());
+	ha_elect_init(&h->e, &c, term, vote, &sw, ha_now_ms());
+	h->removed_seen = sw.removed;
 	h->me.healthy = 1;
 	ha_elect_set_local(&h->e, &h->me);
 }
@@ -380,7 +418,7 @@ prepare(struct hw *h, const struct ha_args *a)
 		return HA_EXIT_USAGE;
 	}
 	h->exe = self_exe();
-	h->state_path = ha_xasprintf("%s/hawatch.state", cl->state_dir);
+	h->state_path = ha_members_state_path(h->cfg);
 	h->pidfile = ha_xasprintf("%s/hawatch.pid", cl->run_dir);
 	h->sock = ha_xasprintf("%s/hawatch.sock", cl->run_dir);
 	if ((mkdir(cl->state_dir, 0700) == -1 && errno != EEXIST) ||
@@ -482,7 +520,7 @@ run(const struct ha_args *a, void *op)
 	}
 	hw_event(&h, "started as %s %s, term %llu, failover %s",
 	    ha_cfg_role_name(h.cfg->self->role), h.cfg->self->name,
-	    (unsigned long long)h.e.term, h.e.cluster_failover ? "on" : "off");
+	    (unsigned long long)h.e.term, h.e.sw.failover ? "on" : "off");
 	hw_reschedule(&h);
 	ha_loop_run(h.loop);
 	hw_event(&h, "stopped");

@@ -97,6 +97,7 @@ struct hw {
 	int64_t event_time[HW_EVENTS];
 	int n_events;
 	uint64_t failovers;
+	uint32_t removed_seen;		/* e.sw.removed when last looked at */
 };
 
 /* peers.c */
@@ -130,6 +131,7 @@ void hw_sync_lead(struct hw *h);
 void hw_sync_unlead(struct hw *h);
 void hw_sync_stop(struct hw *h);
 void hw_sync_reload(struct hw *h, int leading);
+void hw_sync_members(struct hw *h);
 
 void hw_local_start(struct hw *h);
 void hw_local_stop(struct hw *h);

@@ -309,6 +309,24 @@ hw_sync_stop(struct hw *h)
 	sup_remove("", 0);
 }
 
+/*
+ * Nodes left or rejoined the cluster: the running `hasync watch` reads
+ * the membership again on SIGHUP (without blocking this loop, as a
+ * restart would); each `hasync push` run reads it when it starts.
+ */
+void
+hw_sync_members(struct hw *h)
+{
+	struct sup *s;
+
+	(void)h;
+	for (s = sups; s; s = s->next)
+		if (s->p && strncmp(s->label, "sync source: hasync watch",
+		    25) == 0 && kill(ha_proc_pid(s->p), SIGHUP) == 0)
+			ha_log(HA_DEBUG, "%s: told to read the membership "
+			    "again", s->label);
+}
+
 /* The [sync] sections may have changed: start over with the new ones. */
 void
 hw_sync_reload(struct hw *h, int leading)

@@ -38,9 +38,7 @@ struct node {
 	/* what a disk would hold */
 	uint64_t p_term;
 	int p_vote;
-	uint32_t p_ver;
-	int p_cfo;
-	uint32_t p_nfo;
+	struct ha_elect_sw p_sw;
 	int rewind;
 };
 
@@ -66,7 +64,7 @@ struct sim {
 
 /* What the schedules exercised, so a run that tests nothing shows. */
 static struct {
-	long schedules, events, elections, leases, lead_ms, sim_ms;
+	long schedules, events, elections, leases, lead_ms, sim_ms, members;
 } st;
 
 static uint64_t
@@ -126,8 +124,8 @@ boot(struct sim *s, int i)
 	struct ha_elect_cfg c = s->cfg;
 
 	c.self = i;
-	ha_elect_init(&nd->e, &c, nd->p_term, nd->p_vote, nd->p_ver,
-	    nd->p_cfo, nd->p_nfo, local_ms(s, i));
+	ha_elect_init(&nd->e, &c, nd->p_term, nd->p_vote, &nd->p_sw,
+	    local_ms(s, i));
 	l.healthy = 1;
 	l.needs_rewind = nd->rewind;
 	l.tiebreaker_ok = 1;
@@ -182,9 +180,7 @@ apply(struct sim *s, int i, struct ha_elect_out *o)
 		}
 		nd->p_term = nd->e.term;
 		nd->p_vote = nd->e.voted_for;
-		nd->p_ver = nd->e.flags_version;
-		nd->p_cfo = nd->e.cluster_failover;
-		nd->p_nfo = nd->e.node_failover;
+		nd->p_sw = nd->e.sw;
 	}
 	if (o->why)
 		say(s, i, o->why, nd->e.term, (uint64_t)nd->e.role);
@@ -229,7 +225,7 @@ check(struct sim *s)
 	for (i = 0; i < s->n; i++) {
 		struct node *nd = &s->node[i];
 		int64_t t = local_ms(s, i);
-		int j, acks = 0;
+		int j, acks = 0, voters;
 
 		/* A live node that gave its lease up released everything. */
 		if (nd->up && !ha_elect_leading(&nd->e, t))
@@ -239,12 +235,21 @@ check(struct sim *s)
 		s->lease_end[i] = global_at(s, i, nd->e.lease_until);
 		if (nd->rewind)
 			violation(s, "a node that needs a rewind leads");
-		for (j = 0; j < s->n; j++)
-			if (nd->e.acked[j] && nd->e.acked[j] >= nd->e.lease_until -
-			    s->cfg.lease_ms)
+		/*
+		 * Counted by the membership the lease was renewed with (a
+		 * change since is one node in or out: any majority of the
+		 * new one still shares a node with the acks).
+		 */
+		for (j = 0, voters = 0; j < s->n; j++) {
+			if (nd->e.lease_removed & (1u << j))
+				continue;
+			voters++;
+			if (nd->e.acked[j] && nd->e.acked[j] >=
+			    nd->e.lease_until - s->cfg.lease_ms)
 				acks++;
+		}
 		/* (A leader forced by the operator has none, by design.) */
-		if (acks < ha_elect_majority(&nd->e) && !s->cfg.two_node &&
+		if (acks < voters / 2 + 1 && !s->cfg.two_node &&
 		    !nd->e.forced)
 			violation(s, "a lease without a majority's acks");
 	}
@@ -374,6 +379,27 @@ fault(struct sim *s)
 			say(s, i, "needs rewind now", (uint64_t)l.needs_rewind, 0);
 		}
 		break;
+	case 5:
+		/*
+		 * The operator at the leader: node j out if it is not
+		 * heard, back in if it is (the core refuses otherwise, and
+		 * while the previous change has not reached a majority).
+		 */
+		if ((i = leader(s)) >= 0 && i != j) {
+			struct ha_elect *e = &s->node[i].e;
+			struct ha_elect_out o;
+			int in = (e->sw.removed >> j) & 1;
+
+			memset(&o, 0, sizeof(o));
+			if (ha_elect_set_member(e, local_ms(s, i), j, in,
+			    &o) == NULL) {
+				st.members++;
+				say(s, i, in ? "takes back" : "removes",
+				    (uint64_t)j, e->sw.version);
+				apply(s, i, &o);
+			}
+		}
+		break;
 	default:
 		break;
 	}
@@ -432,8 +458,8 @@ schedule(uint64_t seed, int n, int witnesses, int two_node, int trace)
 		s.node[i].rate = 1.0 + ((double)(rnd(&s) % 20001) - 10000) / 1e6;
 		s.node[i].offset = rrange(&s, 0, 1000000);
 		s.node[i].p_vote = -1;
-		s.node[i].p_cfo = 1;
-		s.node[i].p_nfo = 0xffffffff;
+		s.node[i].p_sw.failover = 1;
+		s.node[i].p_sw.node_failover = 0xffffffff;
 		s.node[i].down_until = rrange(&s, 0, 500) * US;
 	}
 	s.cfg.self = 0;
@@ -465,8 +491,19 @@ schedule(uint64_t seed, int n, int witnesses, int two_node, int trace)
 	while (s.now < end && !s.fail && (leader(&s) < 0 || s.now < end -
 	    (bound - 3000) * US))
 		step(&s);
-	if (!s.fail && leader(&s) < 0)
+	if (!s.fail && leader(&s) < 0) {
 		violation(&s, "no leader within 6 s after every fault healed");
+		for (i = 0; trace && i < n; i++) {
+			const char *w = ha_elect_why_not(&s.node[i].e,
+			    local_ms(&s, i));
+
+			printf("  n%d: up %d, role %d, term %" PRIu64 ", switches "
+			    "%" PRIu64 "/%u removed %#x: %s\n", i, s.node[i].up,
+			    (int)s.node[i].e.role, s.node[i].e.term,
+			    s.node[i].e.sw.term, s.node[i].e.sw.version,
+			    s.node[i].e.sw.removed, w ? w : "may stand");
+		}
+	}
 	if (s.fail) {
 		printf("  seed %" PRIu64 " (n=%d, witnesses=%d, two_node=%d): "
 		    "%s at %.3f ms\n  replay: SIM_SEED=%" PRIu64 " SIM_N=%d "
@@ -503,8 +540,8 @@ sc_start(int n, int witnesses)
 		sc.cfg.priority[i] = 100 - 10 * i;
 		sc.node[i].rate = 1.0;
 		sc.node[i].p_vote = -1;
-		sc.node[i].p_cfo = 1;
-		sc.node[i].p_nfo = 0xffffffff;
+		sc.node[i].p_sw.failover = 1;
+		sc.node[i].p_sw.node_failover = 0xffffffff;
 	}
 }
 
@@ -746,7 +783,7 @@ TEST(failover_off_moves_nothing)
 	sc_until_leads(0, 3000);
 	sc_do(0, off, -1);
 	sc_run(500);	/* spread by heartbeats */
-	CHECK(sc.node[1].e.cluster_failover == 0 && sc.node[1].p_cfo == 0);
+	CHECK(sc.node[1].e.sw.failover == 0 && sc.node[1].p_sw.failover == 0);
 	crash(&sc, 0);
 	sc.node[0].down_until = INT64_MAX;
 	sc_run(5000);
@@ -897,14 +934,175 @@ topology(int n, int witnesses, int two_node)
 		    (uint64_t)witnesses * 7919u, n, witnesses, two_node, 0) == -1)
 			bad++;
 	printf("  %d nodes (%d witness%s%s): %ld schedules, %ld events, %ld "
-	    "elections, %ld leases won, a leader %.0f%% of %.0f simulated s\n",
+	    "elections, %ld leases won, %ld membership changes, a leader "
+	    "%.0f%% of %.0f simulated s\n",
 	    n, witnesses, witnesses == 1 ? "" : "es", two_node ? ", two_node" :
-	    "", st.schedules, st.events, st.elections, st.leases,
+	    "", st.schedules, st.events, st.elections, st.leases, st.members,
 	    st.sim_ms ? 100.0 * (double)st.lead_ms / (double)st.sim_ms : 0.0,
 	    (double)st.sim_ms / 1000);
 	CHECK(bad == 0);
 	/* Not vacuous: elections happened and leaders led most of the time. */
 	CHECK(st.leases >= count && st.lead_ms * 2 > st.sim_ms);
+	CHECK(two_node || st.members >= count / 10);
+}
+
+static const char *member_why;
+
+static void
+remove_node(struct ha_elect *e, int64_t now, int node, struct ha_elect_out *o)
+{
+	member_why = ha_elect_set_member(e, now, node, 0, o);
+}
+
+static void
+add_node(struct ha_elect *e, int64_t now, int node, struct ha_elect_out *o)
+{
+	member_why = ha_elect_set_member(e, now, node, 1, o);
+}
+
+static int
+member_refused(const char *text)
+{
+	return member_why != NULL && strstr(member_why, text) != NULL;
+}
+
+/*
+ * Five members, two gone for good: removed one at a time, the three left
+ * are the cluster, and it keeps a leader when one more goes (2 of 3;
+ * without the removals 2 of 5 is no majority). Refused: on a follower,
+ * the leader itself, a node that is up, a second change before the
+ * first has spread.
+ */
+TEST(remove_node_shrinks_the_majority)
+{
+	int i;
+
+	sc_start(5, 0);
+	CHECK(sc_until_leads(0, 3000) > 0);
+	sc_do(1, remove_node, 4);
+	CHECK(member_refused("only the leader"));
+	sc_do(0, remove_node, 0);
+	CHECK(member_refused("this node leads"));
+	sc_do(0, remove_node, 4);
+	CHECK(member_refused("it is up"));
+	crash(&sc, 3);
+	crash(&sc, 4);
+	sc.node[3].down_until = sc.node[4].down_until = INT64_MAX;
+	sc_run(1500);
+	CHECK(leader(&sc) == 0);
+	sc_do(0, remove_node, 4);
+	CHECK(member_why == NULL && ha_elect_majority(&sc.node[0].e) == 3);
+	sc_do(0, remove_node, 3);
+	CHECK(member_refused("not reached a majority"));
+	sc_run(300);
+	for (i = 1; i < 3; i++)
+		CHECK(sc.node[i].e.sw.removed == 1u << 4 &&
+		    sc.node[i].p_sw.removed == 1u << 4);
+	sc_do(0, remove_node, 3);
+	CHECK(member_why == NULL && ha_elect_majority(&sc.node[0].e) == 2);
+	sc_do(0, remove_node, 3);
+	CHECK(member_refused("out of the cluster already"));
+	sc_run(300);
+	crash(&sc, 2);
+	sc.node[2].down_until = INT64_MAX;
+	sc_run(5000);
+	CHECK(leader(&sc) == 0);
+	/* A failover needs the majority of the three: 1 of 3 is not. */
+	crash(&sc, 0);
+	sc.node[0].down_until = INT64_MAX;
+	sc_run(5000);
+	CHECK(leader(&sc) < 0);
+	CHECK(!sc.fail);
+}
+
+/*
+ * A removed node that comes back learns it is out from the leader's
+ * heartbeats: it neither stands nor is counted, until the leader takes
+ * it back (only while it is heard).
+ */
+TEST(a_removed_node_waits_until_taken_back)
+{
+	sc_start(3, 0);
+	CHECK(sc_until_leads(0, 3000) > 0);
+	crash(&sc, 2);
+	sc.node[2].down_until = INT64_MAX;
+	sc_run(1500);
+	sc_do(0, add_node, 2);
+	CHECK(member_refused("in the cluster already"));
+	sc_do(0, remove_node, 2);
+	CHECK(member_why == NULL);
+	sc_do(0, add_node, 2);
+	CHECK(member_refused("not heard"));
+	sc.node[2].down_until = sc.now;
+	sc_run(2500);
+	CHECK(sc.node[2].e.sw.removed == 1u << 2);
+	CHECK(why_has(2, "removed from the cluster"));
+	/* The leader goes: node 1 cannot lead (1 of 2), node 2 must not. */
+	crash(&sc, 0);
+	sc.node[0].down_until = INT64_MAX;
+	sc_run(5000);
+	CHECK(leader(&sc) < 0);
+	sc.node[0].down_until = sc.now;
+	CHECK(sc_until_leads(0, 5000) > 0);
+	sc_run(500);
+	sc_do(0, add_node, 2);
+	CHECK(member_why == NULL && ha_elect_majority(&sc.node[0].e) == 2);
+	sc_run(500);
+	CHECK(sc.node[2].e.sw.removed == 0 && why_has(2, "") == 0);
+	/* In again: it counts, and takes over when the leader goes. */
+	crash(&sc, 0);
+	sc.node[0].down_until = INT64_MAX;
+	CHECK(sc_until_leads(1, 5000) > 0);
+	CHECK(!sc.fail);
+}
+
+static void
+cut_both(int i, int j, int on)
+{
+	sc.cut[i][j] = sc.cut[j][i] = (uint8_t)on;
+}
+
+/*
+ * Raft's single-server-change pitfall, made by hand: node 4 starts out
+ * of the cluster. Leader 0 takes it back, but only 4 hears of it, and 0
+ * loses its lease. 1 leads (term 2) and removes 0, which it cannot hear;
+ * 3 followed 1, hears nothing of the removal and restarts, now hearing
+ * only 0 and 4: {0, 3, 4} is a majority of 0's five, disjoint from
+ * {1, 2}, a majority of 1's three. 3 must refuse its vote: its switches
+ * (stamped with term 2 by leader 1) are newer than 0's (term 1).
+ */
+TEST(a_stale_membership_change_cannot_win_a_vote)
+{
+	int i;
+
+	sc_start(5, 0);
+	for (i = 0; i < 5; i++) {
+		sc.node[i].p_sw.removed = 1u << 4;
+		sc.node[i].p_sw.version = 1;
+	}
+	CHECK(sc_until_leads(0, 4000) > 0);
+	sc_run(500);
+	for (i = 1; i < 4; i++)
+		cut_both(0, i, 1);
+	sc_do(0, add_node, 4);
+	CHECK(member_why == NULL);
+	for (i = 1; i < 4; i++)
+		cut_both(4, i, 1);
+	CHECK(sc_until_leads(1, 5000) > 0);
+	sc_run(500);
+	CHECK(sc.node[4].e.sw.removed == 0 && sc.node[3].e.leader == 1);
+	cut_both(1, 3, 1);
+	cut_both(2, 3, 1);
+	sc_do(1, remove_node, 0);
+	CHECK(member_why == NULL);
+	crash(&sc, 3);
+	sc_run(500);
+	CHECK(sc.node[2].e.sw.removed == (1u << 0 | 1u << 4));
+	cut_both(0, 3, 0);
+	cut_both(4, 3, 0);
+	sc_run(8000);
+	CHECK(leader(&sc) == 1);
+	CHECK(!sc.fail);
 }
 
 TEST(two_members_and_a_witness) { topology(3, 1, 0); }
@@ -938,6 +1136,9 @@ main(void)
 	RUN(lagging_or_rewinding_nodes_do_not_lead);
 	RUN(unhealthy_nodes_do_not_stand);
 	RUN(two_members_without_witness_do_not_fail_over);
+	RUN(remove_node_shrinks_the_majority);
+	RUN(a_removed_node_waits_until_taken_back);
+	RUN(a_stale_membership_change_cannot_win_a_vote);
 	RUN(two_members_and_a_witness);
 	RUN(three_members);
 	RUN(five_members);
