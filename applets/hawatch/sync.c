@@ -37,10 +37,13 @@ struct sup {
 	int64_t backoff;
 	int64_t interval;	/* > 0: a push run every interval */
 	int want;		/* keep it running (or scheduled) */
+	int keep;		/* hw_sync_reload: still wanted */
 	struct sup *next;
 };
 
 static struct sup *sups;
+/* In hw_sync_reload: a child asked for again with the same command is kept. */
+static int reloading;
 
 static int
 has_sync(const struct hw *h)
@@ -73,13 +76,19 @@ make_argv(const struct hw *h, const char *const *args)
 }
 
 static void
-sup_free(struct sup *s)
+argv_free(char **v)
 {
 	size_t i;
 
-	for (i = 0; s->argv && s->argv[i]; i++)
-		free(s->argv[i]);
-	free(s->argv);
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+sup_free(struct sup *s)
+{
+	argv_free(s->argv);
 	free(s->label);
 	free(s);
 }
@@ -200,15 +209,43 @@ sup_check(struct sup *s)
 		    sup_timer, s);
 }
 
+static int
+same_argv(char *const *a, char *const *b)
+{
+	for (; *a && *b; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return 0;
+	return *a == NULL && *b == NULL;
+}
+
 static struct sup *
 sup_add(struct hw *h, const char *label, const char *const *args,
     int64_t interval)
 {
-	struct sup *s = ha_xcalloc(1, sizeof(*s));
+	char **argv = make_argv(h, args);
+	struct sup *s;
 
+	/*
+	 * Reloading, and this runs already with the same command: keep it,
+	 * and have a daemon (serve, watch) read the configuration again
+	 * (a scheduled push reads it at its next run). Restarting it would
+	 * hold this loop, and the heartbeats, while the old one stops.
+	 */
+	for (s = reloading ? sups : NULL; s; s = s->next)
+		if (!s->keep && s->interval == interval &&
+		    strcmp(s->label, label) == 0 && same_argv(s->argv, argv)) {
+			s->keep = 1;
+			argv_free(argv);
+			if (s->p && s->interval == 0 &&
+			    kill(ha_proc_pid(s->p), SIGHUP) == 0)
+				ha_log(HA_DEBUG, "%s: told to reload", s->label);
+			return s;
+		}
+	s = ha_xcalloc(1, sizeof(*s));
 	s->h = h;
+	s->keep = 1;
 	s->label = ha_xstrdup(label);
-	s->argv = make_argv(h, args);
+	s->argv = argv;
 	s->backoff = BACKOFF_MIN;
 	s->interval = interval;
 	s->want = 1;
@@ -229,7 +266,8 @@ sup_remove(const char *prefix, int hurry)
 	struct sup **pp = &sups, *s;
 
 	while ((s = *pp) != NULL) {
-		if (strncmp(s->label, prefix, strlen(prefix)) != 0) {
+		if (strncmp(s->label, prefix, strlen(prefix)) != 0 ||
+		    (reloading && s->keep)) {
 			pp = &s->next;
 			continue;
 		}
@@ -327,12 +365,21 @@ hw_sync_members(struct hw *h)
 			    "again", s->label);
 }
 
-/* The [sync] sections may have changed: start over with the new ones. */
+/*
+ * The [sync] sections may have changed: what runs with the same command
+ * is kept and told to reload, the rest stopped, the new ones started.
+ */
 void
 hw_sync_reload(struct hw *h, int leading)
 {
-	sup_remove("", 0);
+	struct sup *s;
+
+	for (s = sups; s; s = s->next)
+		s->keep = 0;
+	reloading = 1;
 	hw_sync_start(h);
 	if (leading)
 		hw_sync_lead(h);
+	sup_remove("", 0);
+	reloading = 0;
 }

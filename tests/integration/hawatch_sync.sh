@@ -138,6 +138,24 @@ t_case "hactl metrics on the leader: Prometheus text, what it is" \
 t_case "  on the follower" --out-has 'habox_leader {node="node2"} 0' \
 	--out-has 'habox_sync_backlog_paths {node="node2",set="data"} -1' -- metrics 2
 
+# A reload (SIGHUP) on the leader keeps its hasync children and has them
+# read the configuration again: no restart, no gap in the heartbeats.
+serve_pid=$(children 1 serve | head -n 1)
+watch_pid=$(children 1 watch | head -n 1)
+kill -HUP "${HW[1]}"
+t_ok "SIGHUP on the leader: reloaded" t_wait 5 grep -q "reloaded" "$T_TMP/h1/hawatch.log"
+told() { grep -q "$1: told to reload" "$T_TMP/h1/hawatch.log"; }
+t_ok "  hasync watch told to reload" t_wait 5 told "sync source: hasync watch"
+t_ok "  hasync serve told to reload" t_wait 5 told "hasync serve"
+# still HOST WHAT PID: the same child runs.
+still() { [ -n "$3" ] && [ "$(children "$1" "$2" | head -n 1)" = "$3" ]; }
+t_ok "  the same hasync watch runs (not restarted)" still 1 watch "$watch_pid"
+t_ok "  the same hasync serve runs" still 1 serve "$serve_pid"
+echo "after the reload" >"$T_TMP/h1/data/r.txt"
+t_ok "  a file written after it still reaches the follower" \
+	t_wait 10 same "$T_TMP/h1/data/r.txt" "$T_TMP/h2/data/r.txt"
+t_ok "  node1 still leads" leads 1
+
 old=$(children 1 watch | head -n 1)
 kill -9 "${HW[1]}"
 t_ok "node1's hawatch killed: its hasync children die with it" \
