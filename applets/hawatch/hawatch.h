@@ -26,6 +26,8 @@ struct hw_peer {
 	int idx;
 	const struct ha_cfg_node *node;
 	struct ha_peer *out;		/* our dialled connection: sends */
+	struct ha_peer *in;		/* its connection to us: sends while
+					 * ours is not up yet */
 	int up;
 	int backoff_ms;
 	struct ha_timer *retry;

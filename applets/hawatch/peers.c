@@ -64,16 +64,25 @@ on_state(struct ha_server *s, struct ha_peer *c, int up, void *arg)
 	(void)s;
 	if (!ha_peer_outbound(c)) {
 		/*
-		 * A node we cannot reach just called us (it restarted):
-		 * call it back now rather than after our backoff, or it
-		 * hears nothing from us for seconds and may stand for
-		 * election in a term nobody else is in.
+		 * Its connection to us carries our messages too until ours
+		 * is up (hw_send). A node we cannot reach just called us
+		 * (it restarted): call it back now rather than after our
+		 * backoff, or it hears nothing from us for seconds and may
+		 * stand for election in a term nobody else is in.
 		 */
 		int i = index_of(h, ha_peer_name(c));
 
-		if (!up || i < 0 || i == h->self || h->peer[i].out)
+		if (i < 0 || i == h->self)
 			return;
 		p = &h->peer[i];
+		if (!up) {
+			if (p->in == c)
+				p->in = NULL;
+			return;
+		}
+		p->in = c;
+		if (p->out)
+			return;
 		ha_loop_cancel(h->loop, p->retry);
 		p->retry = NULL;
 		p->backoff_ms = BACKOFF_MIN;
@@ -202,15 +211,23 @@ hw_send(struct hw *h, const struct ha_elect_out *o)
 	for (k = 0; k < o->n_send; k++) {
 		const struct ha_elect_msg *m = &o->send[k];
 		struct hw_peer *p;
+		struct ha_peer *c;
 
 		if (m->to >= h->cfg->n_nodes || m->to == h->self)
 			continue;
 		p = &h->peer[m->to];
-		if (!p->up || p->out == NULL)
+		/*
+		 * Our own connection, or until it is up, the one the peer
+		 * dialled: on a loaded machine one direction's handshake
+		 * may finish a second before the other's, and the best
+		 * member must be heard while the others start.
+		 */
+		c = p->up && p->out ? p->out : p->in;
+		if (c == NULL)
 			continue;
 		b.len = 0;
 		ha_elect_msg_encode(m, &b);
-		ha_peer_queue(p->out, HA_MSG_ELECT, b.s, b.len);
+		ha_peer_queue(c, HA_MSG_ELECT, b.s, b.len);
 	}
 	ha_buf_free(&b);
 }
