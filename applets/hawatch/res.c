@@ -667,8 +667,10 @@ hw_res_release_sync(struct hw *h)
 	char *sh[] = { "/bin/sh", "-c", NULL, NULL };
 	int i;
 
-	if (h->res == R_FREE)
+	if (h->res == R_FREE) {
+		steps_free(h);		/* the last plan's, when done */
 		return;
+	}
 	hw_sync_unlead(h);
 	abort_step(h);
 	plan_release(h, 0);

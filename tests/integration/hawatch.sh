@@ -234,6 +234,9 @@ t_ok "  node1 back as a standby" t_wait 60 pg_streaming n1
 # --- signals and reload ----------------------------------------------------------
 t_ok "SIGUSR1 on node1 asks for leadership" kill -USR1 "${HW[1]}"
 t_ok "  node1 leads" t_wait 15 leads 1
+# (node2's PostgreSQL is demoted and rewound after that: a switchover
+# back waits for it to stream again, as an operator would.)
+t_ok "  node2 streams from node1 again" t_wait 60 pg_streaming n2
 cp "${C[1]}" "$T_TMP/good.conf"
 echo "bogus = 1" >>"${C[1]}"
 kill -HUP "${HW[1]}"
