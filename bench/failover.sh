@@ -19,6 +19,7 @@
 . "$HABOX_TOP/tests/lib/testlib.sh"
 . "$HABOX_TOP/tests/lib/netns.sh"
 . "$HABOX_TOP/tests/lib/pg.sh"
+. "$HABOX_TOP/tests/lib/haconf.sh"
 RUNS=${RUNS:-10}
 SOAK=${SOAK:-60}
 VIP=10.0.0.100
@@ -45,36 +46,12 @@ NODE=([1]=node1 [2]=node2 [3]=w)
 conf() {
 	local h=$1 d=$T_TMP/h$1 pn=${PGN[$1]}
 	mkdir -p "$d"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = bench
-node = ${NODE[$h]}
-psk_file = $T_TMP/psk
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = $2
-lease = $3
-step_timeout = 30s
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[node w]
-address = $(topo_ip 3)
-role = witness
-[vip db]
-address = $VIP/24
-interface = eth0
-[postgres]
-conninfo = host=$(pg_sock "$pn") port=5432 dbname=postgres
-data_dir = $PG_ROOT/$pn/data
-config_dir = $PG_ROOT/$pn/conf
-log_file = $PG_ROOT/$pn/server.log
-bin_dir = $PG_BIN
-stop_timeout = 20s
-EOF
+	{ hc_cluster bench "${NODE[$h]}" "$d" "psk_file = $T_TMP/psk" \
+		"heartbeat = $2" "lease = $3" "step_timeout = 30s"
+	  hc_nodes node1:1:100 node2:2:90 w:3:witness
+	  hc_vip db "$VIP/24"
+	  hc_postgres "$pn"
+	} >"$d/habox.conf"
 }
 HW=()
 start_hw() {

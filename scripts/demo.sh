@@ -13,7 +13,7 @@
 #
 #   scripts/demo.sh [HABOX]      as root; T_SLOW=N stretches every wait
 #
-# The pieces are tests/lib's (testlib.sh, netns.sh, pg.sh).
+# The pieces are tests/lib's (testlib.sh, netns.sh, pg.sh, haconf.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 habox=$(readlink -f "${1:-./habox}")
@@ -64,6 +64,7 @@ export HABOX=$habox HABOX_TOP=$top
 . "$top/tests/lib/testlib.sh"
 . "$top/tests/lib/netns.sh"
 . "$top/tests/lib/pg.sh"
+. "$top/tests/lib/haconf.sh"
 trap 'trap "" TERM HUP; t_exit' EXIT
 
 T0=$(t_now_us)
@@ -119,40 +120,15 @@ echo "node2 streams from $(pg_sql n2 'SELECT sender_host FROM pg_stat_wal_receiv
 conf() {
 	local h=$1 d=$T_TMP/h$1
 	mkdir -p "$d/files" "$d/pki"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = demo
-node = ${NODE[$h]}
-ca = $d/pki/ca.crt
-cert = $d/pki/node.crt
-key = $d/pki/node.key
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = 100ms
-lease = 1s
-step_timeout = 30s
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[node w]
-address = $(topo_ip 3)
-role = witness
-[vip db]
-address = $VIP/24
-interface = eth0
-EOF
+	{ hc_cluster demo "${NODE[$h]}" "$d" "ca = $d/pki/ca.crt" \
+		"cert = $d/pki/node.crt" "key = $d/pki/node.key" \
+		"step_timeout = 30s"
+	  hc_nodes node1:1:100 node2:2:90 w:3:witness
+	  hc_vip db "$VIP/24"
+	} >"$d/habox.conf"
 	[ "$h" = 3 ] && return 0
+	hc_postgres "n$h" >>"$d/habox.conf"
 	cat >>"$d/habox.conf" <<EOF
-[postgres]
-conninfo = host=$(pg_sock "n$h") port=5432 dbname=postgres
-data_dir = $PG_ROOT/n$h/data
-config_dir = $PG_ROOT/n$h/conf
-log_file = $PG_ROOT/n$h/server.log
-bin_dir = $PG_BIN
-stop_timeout = 20s
 [sync files]
 path = $d/files
 watch = yes

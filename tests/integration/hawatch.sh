@@ -8,6 +8,7 @@
 . "$HABOX_TOP/tests/lib/testlib.sh"
 . "$HABOX_TOP/tests/lib/netns.sh"
 . "$HABOX_TOP/tests/lib/pg.sh"
+. "$HABOX_TOP/tests/lib/haconf.sh"
 . "$HABOX_TOP/tests/lib/capture.sh"
 t_require_root
 pg_require
@@ -25,41 +26,14 @@ pg_sql n1 "ALTER SYSTEM SET wal_keep_size = '256MB'" >/dev/null
 conf() {
 	local h=$1 node=$2 pn=$3 d=$T_TMP/h$1
 	mkdir -p "$d"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = hwt
-node = $node
-psk_file = $T_TMP/psk
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = 100ms
-lease = 1s
-step_timeout = 30s
-notify = $T_TMP/notify.sh $d/notify.log
-watchdog = $d/watchdog
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[node w]
-address = $(topo_ip 3)
-role = witness
-[vip db]
-address = $VIP/24
-interface = eth0
-[postgres]
-conninfo = host=$(pg_sock "$pn") port=5432 dbname=postgres
-data_dir = $PG_ROOT/$pn/data
-config_dir = $PG_ROOT/$pn/conf
-log_file = $PG_ROOT/$pn/server.log
-bin_dir = $PG_BIN
-stop_timeout = 20s
-[service marker]
-start = touch $d/service.on
-stop = rm -f $d/service.on
-EOF
+	{ hc_cluster hwt "$node" "$d" "psk_file = $T_TMP/psk" \
+		"step_timeout = 30s" "notify = $T_TMP/notify.sh $d/notify.log" \
+		"watchdog = $d/watchdog"
+	  hc_nodes node1:1:100 node2:2:90 w:3:witness
+	  hc_vip db "$VIP/24"
+	  hc_postgres "$pn"
+	  printf '[service marker]\nstart = touch %s/service.on\nstop = rm -f %s/service.on\n' "$d" "$d"
+	} >"$d/habox.conf"
 	mkfifo "$d/watchdog"
 	t_bg python3 "$HABOX_TOP/tests/lib/wdreader.py" "$d/watchdog" "$d/wd.log"
 	t_wait 10 grep -q listening "$d/wd.log" || t_fail setup "the watchdog stand-in for $d"

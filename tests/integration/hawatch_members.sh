@@ -13,6 +13,7 @@
 #   add-node takes it back and it follows again.
 . "$HABOX_TOP/tests/lib/testlib.sh"
 . "$HABOX_TOP/tests/lib/netns.sh"
+. "$HABOX_TOP/tests/lib/haconf.sh"
 t_require_root
 t_has_applet hasync && t_has_applet hawatch || { t_skip all "habox built without hasync or hawatch"; exit 0; }
 
@@ -23,36 +24,12 @@ mkdir -p "$T_TMP/pki"
 conf() {
 	local h=$1 node=$2 d=$T_TMP/h$1
 	mkdir -p "$d/data"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = hwm
-node = $node
-ca = $T_TMP/pki/ca.crt
-cert = $T_TMP/pki/$node.crt
-key = $T_TMP/pki/node.key
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = 100ms
-lease = 1s
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[node node3]
-address = $(topo_ip 3)
-priority = 80
-[node w]
-address = $(topo_ip 4)
-role = witness
-[vip web]
-address = $VIP/24
-interface = eth0
-[sync data]
-path = $d/data
-watch = yes
-EOF
+	{ hc_cluster hwm "$node" "$d" "ca = $T_TMP/pki/ca.crt" \
+		"cert = $T_TMP/pki/$node.crt" "key = $T_TMP/pki/node.key"
+	  hc_nodes node1:1:100 node2:2:90 node3:3:80 w:4:witness
+	  hc_vip web "$VIP/24"
+	  printf '[sync data]\npath = %s/data\nwatch = yes\n' "$d"
+	} >"$d/habox.conf"
 }
 conf 1 node1
 conf 2 node2

@@ -11,6 +11,7 @@
 #   term from their hawatch, not only from earlier pushes).
 . "$HABOX_TOP/tests/lib/testlib.sh"
 . "$HABOX_TOP/tests/lib/netns.sh"
+. "$HABOX_TOP/tests/lib/haconf.sh"
 t_require_root
 t_has_applet hasync && t_has_applet hawatch || { t_skip all "habox built without hasync or hawatch"; exit 0; }
 
@@ -21,34 +22,12 @@ mkdir -p "$T_TMP/pki"
 conf() {
 	local h=$1 node=$2 d=$T_TMP/h$1
 	mkdir -p "$d/data"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = hws
-node = $node
-ca = $T_TMP/pki/ca.crt
-cert = $T_TMP/pki/$node.crt
-key = $T_TMP/pki/node.key
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = 100ms
-lease = 1s
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[node w]
-address = $(topo_ip 3)
-role = witness
-[vip web]
-address = 10.0.0.200/24
-interface = eth0
-[sync data]
-path = $d/data
-watch = yes
-delete = yes
-EOF
+	{ hc_cluster hws "$node" "$d" "ca = $T_TMP/pki/ca.crt" \
+		"cert = $T_TMP/pki/$node.crt" "key = $T_TMP/pki/node.key"
+	  hc_nodes node1:1:100 node2:2:90 w:3:witness
+	  hc_vip web 10.0.0.200/24
+	  printf '[sync data]\npath = %s/data\nwatch = yes\ndelete = yes\n' "$d"
+	} >"$d/habox.conf"
 }
 conf 1 node1
 conf 2 node2

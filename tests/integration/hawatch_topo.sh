@@ -10,6 +10,7 @@
 . "$HABOX_TOP/tests/lib/testlib.sh"
 . "$HABOX_TOP/tests/lib/netns.sh"
 . "$HABOX_TOP/tests/lib/pg.sh"
+. "$HABOX_TOP/tests/lib/haconf.sh"
 t_require_root
 pg_require
 
@@ -28,36 +29,11 @@ pg_sql n1 "SELECT pg_reload_conf()" >/dev/null
 conf() {
 	local h=$1 d=$T_TMP/h$1
 	mkdir -p "$d"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = three
-node = node$h
-psk_file = $T_TMP/psk
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = 100ms
-lease = 1s
-step_timeout = 30s
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[node node3]
-address = $(topo_ip 3)
-priority = 80
-[vip db]
-address = $VIP/24
-interface = eth0
-[postgres]
-conninfo = host=$(pg_sock "n$h") port=5432 dbname=postgres
-data_dir = $PG_ROOT/n$h/data
-config_dir = $PG_ROOT/n$h/conf
-log_file = $PG_ROOT/n$h/server.log
-bin_dir = $PG_BIN
-stop_timeout = 20s
-EOF
+	{ hc_cluster three "node$h" "$d" "psk_file = $T_TMP/psk" "step_timeout = 30s"
+	  hc_nodes node1:1:100 node2:2:90 node3:3:80
+	  hc_vip db "$VIP/24"
+	  hc_postgres "n$h"
+	} >"$d/habox.conf"
 }
 for i in 1 2 3; do
 	conf "$i"
@@ -123,28 +99,11 @@ for i in 1 2 3; do wait "${HW[$i]}" 2>/dev/null; done
 conf2() {
 	local h=$1 d=$T_TMP/t$1
 	mkdir -p "$d"
-	cat >"$d/habox.conf" <<EOF
-[cluster]
-name = two
-node = node$h
-psk_file = $T_TMP/psk
-state_dir = $d/state
-run_dir = $d/run
-heartbeat = 100ms
-lease = 1s
-[node node1]
-address = $(topo_ip 1)
-priority = 100
-[node node2]
-address = $(topo_ip 2)
-priority = 90
-[vip db]
-address = 10.0.0.101/24
-interface = eth0
-[service marker]
-start = touch $d/service.on
-stop = rm -f $d/service.on
-EOF
+	{ hc_cluster two "node$h" "$d" "psk_file = $T_TMP/psk"
+	  hc_nodes node1:1:100 node2:2:90
+	  hc_vip db 10.0.0.101/24
+	  printf '[service marker]\nstart = touch %s/service.on\nstop = rm -f %s/service.on\n' "$d" "$d"
+	} >"$d/habox.conf"
 }
 conf2 1
 conf2 2
