@@ -5,10 +5,11 @@
  * sides. mbedTLS computes one 64-byte block at a time; here eight blocks
  * run side by side in AVX2 registers (one register per state word, a
  * block per lane) or four in SSE2 ones on x86-64 CPUs without AVX2. Other
- * CPUs and the tail of a message take the one-block code. The API and its semantics are mbedTLS's
- * (mbedtls/chacha20.h): a 32-bit block counter that wraps, any split of
- * the input across update calls, in place allowed. Built only when
- * MBEDTLS_CHACHA20_ALT is set (not with SYSTEM_DEPS=1).
+ * CPUs and the tail of a message take the one-block code. The API and its
+ * semantics are mbedTLS's (mbedtls/chacha20.h): a 32-bit block counter
+ * that wraps, any split of the input across update calls, in place
+ * allowed. Built only when MBEDTLS_CHACHA20_ALT is set (not with
+ * SYSTEM_DEPS=1).
  */
 #include <string.h>
 
@@ -78,7 +79,8 @@ block1(const uint32_t s[16], uint8_t out[64])
 }
 
 #if HAVE_SSE2
-#define ROTV(v, n) _mm_or_si128(_mm_slli_epi32(v, n), _mm_srli_epi32(v, 32 - (n)))
+#define ROTV(v, n) _mm_or_si128(_mm_slli_epi32(v, n),			\
+	_mm_srli_epi32(v, 32 - (n)))
 #define QRV(x, a, b, c, d) do {						\
 	x[a] = _mm_add_epi32(x[a], x[b]);				\
 	x[d] = ROTV(_mm_xor_si128(x[d], x[a]), 16);			\

@@ -13,7 +13,7 @@
 typedef struct mbedtls_chacha20_context {
 	uint32_t state[16];	/* constants, key, counter, nonce */
 	uint8_t keystream[64];	/* of the block before state's counter */
-	size_t used;		/* bytes of keystream used (64: none left) */
+	size_t used;		/* keystream bytes used (64: none left) */
 } mbedtls_chacha20_context;
 
 #endif
