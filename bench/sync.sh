@@ -139,7 +139,7 @@ topo_bg 2 rsync --daemon --no-detach --address="$(topo_ip 2)" --port=873 \
 sleep 0.5
 
 # --- measuring -----------------------------------------------------------------
-wire() { in1 cat /proc/net/dev | sed 's/:/ /' | awk '$1 == "eth0" { print $2 + $10 }'; }
+wire() { in1 cat /proc/net/dev | sed 's/:/ /' | awk '$1 == "eth0" { printf "%.0f\n", $2 + $10 }'; }
 run_tool() { # run_tool NAME: one transfer from node1
 	case $1 in
 	hasync) in1 "$HABOX" hasync push -q -c "$W/h1.conf" data >/dev/null ;;

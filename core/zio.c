@@ -116,14 +116,16 @@ hist_add(struct ha_zio *z, const uint8_t *p, size_t n)
  * repeats (the same random block twice) is stored though deflate would
  * have shrunk it: an accepted loss.
  */
-static int
-looks_random(const uint8_t *p, size_t n)
+int
+ha_zio_looks_random(const void *data, size_t n)
 {
+	const uint8_t *p = data;
 	uint32_t cnt[256] = { 0 };
 	uint64_t sq = 0, N = 0;
 	size_t run, i, j, step;
 
-	if (n < 16 * 1024)
+	/* The runs must not overlap: step >= 64. */
+	if (n < HA_ZIO_SAMPLE_MIN)
 		return 0;
 	step = n / 64;
 	for (i = 0; i < 64; i++)
@@ -161,7 +163,7 @@ tmp_room(struct ha_zio *z, size_t n)
 static size_t
 try_deflate(struct ha_zio *z, const uint8_t *p, size_t n)
 {
-	if (n < 2 || looks_random(p, n))
+	if (n < 2 || ha_zio_looks_random(p, n))
 		return 0;
 	if (z->stale) {
 		deflateReset(&z->zs);

@@ -37,6 +37,16 @@ int ha_zio_pack(struct ha_zio *z, const void *p, size_t n, struct ha_buf *out,
 int ha_zio_unpack(struct ha_zio *z, const uint8_t *p, size_t n,
     struct ha_buf *out, const char **why);
 
+/*
+ * Does p look random (already compressed, encrypted)? A byte histogram of
+ * a sample, for n >= HA_ZIO_SAMPLE_MIN (smaller: 0). pack() stores such
+ * a chunk without trying deflate; a sender that keeps random-looking
+ * data and the rest in separate chunks gets the former through at the
+ * cost of a copy.
+ */
+#define HA_ZIO_SAMPLE_MIN 4096
+int ha_zio_looks_random(const void *p, size_t n);
+
 /* Totals for the log and benchmarks. */
 struct ha_zio_stats {
 	uint64_t in, out, stored_chunks, deflated_chunks;

@@ -31,6 +31,7 @@ struct snd {
 	size_t n_order;
 	struct ha_zio *z;
 	struct ha_buf plain, packed;
+	int plain_random;	/* plain holds data that looks random */
 	struct hs_push_stats *st;
 	char *err;
 	size_t errlen;
@@ -256,12 +257,25 @@ pack(struct snd *s)
 	return s->c->peer ? 0 : fail(s, "lost %s (see the log)", s->c->name);
 }
 
-/* Append one record to the stream. */
+/*
+ * Append one record to the stream. Data that looks random (compressed
+ * or encrypted files) and the rest go into separate chunks, so that
+ * zio stores the former at the cost of a copy instead of deflating a
+ * mixed chunk for nothing: a chunk holding both would look not random.
+ */
 static int
 record(struct snd *s, uint8_t kind, uint32_t idx, const void *p, size_t n)
 {
 	uint8_t h[9];
 
+	if (kind == HS_R_DATA && s->set->compress > 0 &&
+	    n >= HA_ZIO_SAMPLE_MIN) {
+		int rnd = ha_zio_looks_random(p, n);
+
+		if (rnd != s->plain_random && pack(s) == -1)
+			return -1;
+		s->plain_random = rnd;
+	}
 	if (s->plain.len + n + sizeof(h) > HA_ZIO_CHUNK && pack(s) == -1)
 		return -1;
 	h[0] = kind;

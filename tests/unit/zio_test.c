@@ -97,6 +97,32 @@ TEST(random_is_stored)
 	free(p);
 }
 
+/* The sample test from HA_ZIO_SAMPLE_MIN bytes up (the sender's pieces). */
+TEST(looks_random_small)
+{
+	uint8_t p[HA_ZIO_SAMPLE_MIN * 2];
+	size_t len = HA_ZIO_SAMPLE_MIN;
+	uint8_t *c = p;
+	struct ha_zio_stats st;
+	int i, hits = 0;
+
+	for (i = 0; i < 200; i++) {
+		random_bytes(p, sizeof(p));
+		hits += ha_zio_looks_random(p, HA_ZIO_SAMPLE_MIN);
+		hits += ha_zio_looks_random(p, sizeof(p));
+	}
+	CHECK(hits == 400);
+	CHECK(!ha_zio_looks_random(p, HA_ZIO_SAMPLE_MIN - 1));
+	text(p, sizeof(p));
+	CHECK(!ha_zio_looks_random(p, HA_ZIO_SAMPLE_MIN));
+	CHECK(!ha_zio_looks_random(p, sizeof(p)));
+	memset(p, 0, sizeof(p));
+	CHECK(!ha_zio_looks_random(p, sizeof(p)));
+	random_bytes(p, len);
+	CHECK(roundtrip(1, &c, &len, 1, &st));
+	CHECK(st.stored_chunks == 1 && st.deflated_chunks == 0);
+}
+
 /*
  * Interleaved: text, random (stored by the sample test), small random
  * (deflate tried and given up), copies of earlier stored bytes (back
@@ -266,6 +292,7 @@ main(void)
 {
 	t_suite = "zio";
 	RUN(random_is_stored);
+	RUN(looks_random_small);
 	RUN(interleaved);
 	RUN(malformed);
 	RUN(bomb);
