@@ -21,6 +21,18 @@
 
 static int ready_fd = -1;
 
+void
+ha_daemon_hold_signals(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGUSR1);
+	sigaddset(&s, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+}
+
 int
 ha_daemon_start(const char *ident, int foreground)
 {

@@ -14,6 +14,13 @@
  * exits with the child's verdict.
  */
 int ha_daemon_start(const char *ident, int foreground);
+/*
+ * Hold SIGHUP, SIGUSR1 and SIGUSR2 from now on, for a daemon whose loop
+ * reads them (core/loop, signalfd): one sent while it starts waits for
+ * the loop instead of killing it (their default action). Children get an
+ * empty mask (core/run).
+ */
+void ha_daemon_hold_signals(void);
 /* Ready: write the pidfile (NULL: none) and release the parent. */
 int ha_daemon_ready(const char *pidfile);
 /* Could not start: tell the parent why (it prints it), then return. */

@@ -16,6 +16,7 @@
 #include "applets/hasync/watch.h"
 #include "core/journal.h"
 #include "core/config.h"
+#include "core/daemon.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/members.h"
@@ -346,10 +347,12 @@ static int
 cmd_watch(const struct ha_args *a, void *op)
 {
 	const struct hasync_opts *o = op;
-	struct ha_cfg *cfg = load(a);
+	struct ha_cfg *cfg;
 	int rc, j;
 
-	if (cfg == NULL)
+	/* hawatch may SIGHUP a watch it has just started. */
+	ha_daemon_hold_signals();
+	if ((cfg = load(a)) == NULL)
 		return HA_EXIT_USAGE;
 	for (j = 0; j < a->argc; j++)
 		if (ha_cfg_sync(cfg, a->argv[j]) == NULL) {

@@ -6,6 +6,7 @@
  * switchover to a witness, to a node that is down, behind or removed,
  * failover switches for unknown nodes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,27 +249,41 @@ switch_to(struct hw *h, int to, struct ha_ctl_reply *r)
 		return 1;
 	}
 	if (ha_elect_leading(&h->e, now)) {
+		uint64_t behind;
+
 		if (to == h->self) {
 			ha_buf_puts(&r->text, "this node already leads\n");
 			return 0;
 		}
-		if (to >= 0 && !(h->e.peer[to].flags & HA_EF_CAN_LEAD)) {
-			ha_buf_printf(&r->text, "%s cannot lead now (behind, "
-			    "needs a rewind, or not a member)\n",
-			    h->cfg->nodes[to].name);
+		if (to >= 0 && !hw_local_caught_up(h, to, now, &behind)) {
+			const char *n = h->cfg->nodes[to].name;
+
+			if (h->e.peer[to].flags & HA_EF_NEEDS_REWIND)
+				ha_buf_printf(&r->text, "%s cannot lead now: its "
+				    "PostgreSQL needs a rewind or rebuild\n", n);
+			else if (behind == UINT64_MAX)
+				ha_buf_printf(&r->text, "%s cannot lead now: it "
+				    "is behind, or does not stream from this "
+				    "node's PostgreSQL\n", n);
+			else
+				ha_buf_printf(&r->text, "%s cannot lead now: it "
+				    "is %llu bytes behind (max_lag_on_failover "
+				    "%llu)\n", n, (unsigned long long)behind,
+				    (unsigned long long)
+				    h->cfg->postgres->max_lag_on_failover);
 			return 1;
 		}
-		if (to < 0 && ha_elect_successor(&h->e, now) < 0) {
+		if (to < 0 && (to = hw_local_successor(h, now)) < 0) {
 			ha_buf_puts(&r->text, "no healthy, caught-up member to "
 			    "hand over to\n");
 			return 1;
 		}
-		hw_event(h, "switchover requested to %s", to >= 0 ?
-		    h->cfg->nodes[to].name : "the best member");
+		hw_event(h, "switchover requested to %s",
+		    h->cfg->nodes[to].name);
 		h->hand_to = to;
 		hw_res_release_now(h, 1);
-		ha_buf_printf(&r->text, "handing over to %s\n", to >= 0 ?
-		    h->cfg->nodes[to].name : "the best member");
+		ha_buf_printf(&r->text, "handing over to %s\n",
+		    h->cfg->nodes[to].name);
 		return 0;
 	}
 	if (h->e.leader < 0) {

@@ -499,6 +499,7 @@ run(const struct ha_args *a, void *op)
 	const char *why;
 	int rc;
 
+	ha_daemon_hold_signals();
 	memset(&h, 0, sizeof(h));
 	h.wd_fd = -1;
 	if ((rc = prepare(&h, a)) != HA_EXIT_OK) {

@@ -76,11 +76,11 @@ struct hw {
 	struct ha_timer *proc_timer;
 	int take_failed;
 	int64_t vip_renewed;
-	int take_waiting;
+	int take_waiting;		/* leader, waiting for a demote to end */
 	int64_t upstream_lost_at;	/* standby without a WAL sender */
 	int wd_fd;		/* watchdog, -1: not armed */
 	char notified[16];	/* the state notify = CMD last heard */
-	const char *why_last;	/* ha_elect_why_not, logged on change */	/* leader, waiting for a demote to end */
+	const char *why_last;	/* ha_elect_why_not, logged on change */
 	int64_t garp_at;
 	int64_t stale_at;		/* last re-announce for a stale leader */
 	int64_t took_at, lost_at;	/* for status: when roles changed */
@@ -90,6 +90,10 @@ struct hw {
 	char pg_role[16];		/* primary, standby, stopped, ... */
 	char pg_upstream[64];		/* host a standby follows */
 	int rebuild;			/* marked needs-rebuild */
+	/* a primary's pg_stat_replication: each member's flush position,
+	 * read with ours (me.pos) in one poll; sb_at 0: none */
+	uint64_t sb_flush[HA_ELECT_MAX];
+	int64_t sb_at;
 	int64_t demote_at;		/* next demote attempt */
 	/* checks (checks.c) */
 	struct hw_check *checks;
@@ -145,6 +149,9 @@ void hw_wd_arm(struct hw *h);
 void hw_wd_feed(struct hw *h);
 void hw_wd_disarm(struct hw *h);
 void hw_local_changed(struct hw *h);
+int hw_local_caught_up(const struct hw *h, int i, int64_t now,
+    uint64_t *behind);
+int hw_local_successor(const struct hw *h, int64_t now);
 
 /* checks.c */
 int hw_checks_start(struct hw *h);

@@ -7,6 +7,7 @@
  * marked for it. No manual step after a failover.
  */
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "applets/hawatch/hawatch.h"
 #include "core/jsonread.h"
 #include "core/log.h"
+#include "core/pgwal.h"
 #include "ha_kconfig.h"
 
 #define POLL_MS 1000
@@ -135,6 +137,97 @@ schedule_poll(struct hw *h, int64_t ms)
 	h->pg_timer = ha_loop_at(h->loop, ha_now_ms() + ms, poll_cb, h);
 }
 
+/*
+ * On a primary: how far each member's standby has flushed, from the same
+ * status query as our own position (standbys are named by their node).
+ */
+static void
+read_standbys(struct hw *h, const struct ha_json *j)
+{
+	int a = ha_json_get(j, 0, "standbys"), s;
+	char name[64], lsn[HA_PGWAL_LSN_STRLEN];
+	uint64_t v;
+	size_t i;
+
+	memset(h->sb_flush, 0, sizeof(h->sb_flush));
+	h->sb_at = 0;
+	if (strcmp(h->pg_role, "primary") != 0 || a < 0 ||
+	    j->t[a].type != HA_JT_ARR)
+		return;
+	for (s = j->t[a].child; s >= 0; s = j->t[s].next) {
+		if (j->t[s].type != HA_JT_OBJ ||
+		    ha_json_str_val(j, ha_json_get(j, s, "name"), name,
+		    sizeof(name)) == -1 ||
+		    ha_json_str_val(j, ha_json_get(j, s, "flush_lsn"), lsn,
+		    sizeof(lsn)) == -1 ||
+		    ha_pgwal_lsn_parse(lsn, strlen(lsn), &v) == -1)
+			continue;
+		for (i = 0; i < h->cfg->n_nodes && i < HA_ELECT_MAX; i++)
+			if (strcmp(h->cfg->nodes[i].name, name) == 0 &&
+			    v > h->sb_flush[i])
+				h->sb_flush[i] = v;
+	}
+	h->sb_at = ha_now_ms();
+}
+
+/*
+ * Has member i (about) everything this node's primary wrote? Its own
+ * report (HA_EF_CAN_LEAD) compares two positions read at different
+ * moments, apart by up to a poll or two: under heavy writes that alone
+ * can exceed max_lag_on_failover. Our pg_stat_replication has its flush
+ * position and ours from one query, so it decides when the report says
+ * no. *behind: the bytes missing, UINT64_MAX when not streaming from us.
+ */
+int
+hw_local_caught_up(const struct hw *h, int i, int64_t now, uint64_t *behind)
+{
+	const struct ha_elect_peer *p = &h->e.peer[i];
+	uint64_t f = h->sb_flush[i], cur = h->me.pos.lsn;
+
+	*behind = 0;
+	if (p->flags & HA_EF_CAN_LEAD)
+		return 1;
+	if (p->flags & HA_EF_NEEDS_REWIND)
+		return 0;
+	*behind = UINT64_MAX;
+	if (!pg_managed(h) || h->sb_at == 0 || now - h->sb_at >
+	    2 * POLL_MS + h->cfg->postgres->timeout_ms || f == 0)
+		return 0;
+	*behind = f >= cur ? 0 : cur - f;
+	return *behind <= h->cfg->postgres->max_lag_on_failover;
+}
+
+/*
+ * The member a switchover goes to: the election's choice (caught up by
+ * its own report, healthy, best position, then priority), else, as this
+ * primary sees them, the healthy member that has flushed the most within
+ * max_lag_on_failover. -1: none.
+ */
+int
+hw_local_successor(const struct hw *h, int64_t now)
+{
+	int i, best;
+	uint64_t behind;
+
+	if ((best = ha_elect_successor(&h->e, now)) >= 0)
+		return best;
+	for (i = 0; i < (int)h->cfg->n_nodes && i < HA_ELECT_MAX; i++) {
+		const struct ha_elect_peer *p = &h->e.peer[i];
+
+		if (i == h->self || h->cfg->nodes[i].role != HA_ROLE_MEMBER ||
+		    ((h->e.sw.removed >> i) & 1) || p->last_seen == 0 ||
+		    now - p->last_seen > h->cfg->cluster->lease_ms ||
+		    !(p->flags & HA_EF_HEALTHY) ||
+		    !hw_local_caught_up(h, i, now, &behind))
+			continue;
+		if (best < 0 || h->sb_flush[i] > h->sb_flush[best] ||
+		    (h->sb_flush[i] == h->sb_flush[best] &&
+		    h->cfg->nodes[i].priority > h->cfg->nodes[best].priority))
+			best = i;
+	}
+	return best;
+}
+
 /* What `haprom status --json` said about role, position and marks. */
 static void
 read_status(struct hw *h, const char *text, size_t len)
@@ -162,6 +255,7 @@ read_status(struct hw *h, const char *text, size_t len)
 		    h->pg_upstream, sizeof(h->pg_upstream));
 	h->me.needs_rewind = mark[0] != '\0';
 	h->rebuild = strstr(mark, "rebuild") != NULL;
+	read_standbys(h, &j);
 	ha_json_free(&j);
 	ha_log(HA_DEBUG, "PostgreSQL: %s, position %llu%s%s", h->pg_role,
 	    (unsigned long long)h->me.pos.lsn, mark[0] ? ", marked " : "",

@@ -151,9 +151,12 @@ plan_release(struct hw *h, int graceful)
 	char label[160];
 	const char *fence[] = { "haprom", "fence", NULL };
 	int to = h->hand_to >= 0 ? h->hand_to :
-	    ha_elect_successor(&h->e, ha_now_ms());
+	    hw_local_successor(h, ha_now_ms());
 	size_t i, k;
 
+	/* The leadership goes to the member the hand-over waited for. */
+	if (graceful)
+		h->hand_to = to;
 	steps_free(h);
 	for (k = 0; k < 3; k++) {
 		int what = graceful ? (int)k : (int)(k == 0 ? 2 : k == 1 ? 1 : 0);

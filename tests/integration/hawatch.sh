@@ -32,6 +32,10 @@ conf() {
 	  hc_nodes node1:1:100 node2:2:90 w:3:witness
 	  hc_vip db "$VIP/24"
 	  hc_postgres "$pn"
+	  # Small, so that positions read a poll apart under pgbench differ
+	  # by more: a switchover judges the target by the primary's own
+	  # pg_stat_replication, read with its position in one query.
+	  echo "max_lag_on_failover = 64kB"
 	  printf '[service marker]\nstart = touch %s/service.on\nstop = rm -f %s/service.on\n' "$d" "$d"
 	} >"$d/habox.conf"
 	mkfifo "$d/watchdog"
@@ -203,6 +207,7 @@ t_case "failover on again" --out-has "failover on" \
 	-- topo_exec 2 "$HABOX" hactl failover on -c "${C[2]}"
 t_ok "  and takes over" t_wait 10 leads 2
 start_hw 1
+t_ok "  node1's hawatch answers again" t_wait 20 answers 1
 t_ok "  node1 back as a standby" t_wait 60 pg_streaming n1
 
 # --- signals and reload ----------------------------------------------------------
