@@ -85,12 +85,23 @@ hs_port(const struct ha_cfg *cfg, const struct ha_cfg_node *n)
 	return (int)n->port + 1;
 }
 
+/* One TLS context per process: loading keys is not free. */
+static struct ha_tls_ctx *ctx;
+
+struct ha_tls_ctx *
+hs_tls_swap(struct ha_tls_ctx *n)
+{
+	struct ha_tls_ctx *old = ctx;
+
+	ctx = n;
+	return old;
+}
+
 struct hs_conn *
 hs_connect(const struct ha_cfg *cfg, const char *peer_name, char *err,
     size_t errlen)
 {
 	const struct ha_cfg_node *n = ha_cfg_node(cfg, peer_name);
-	static struct ha_tls_ctx *ctx;
 	struct ha_hello mine;
 	struct hs_conn *c;
 	struct ha_peer *p;
@@ -100,7 +111,6 @@ hs_connect(const struct ha_cfg *cfg, const char *peer_name, char *err,
 		    cfg->path);
 		return NULL;
 	}
-	/* One TLS context per process: loading keys is not free. */
 	if (ctx == NULL && (ctx = ha_tls_ctx_from_cfg(cfg)) == NULL) {
 		snprintf(err, errlen, "cannot load the TLS credentials");
 		return NULL;

@@ -336,9 +336,11 @@ static int
 cmd_serve(const struct ha_args *a, void *op)
 {
 	const struct hasync_opts *o = op;
-	struct ha_cfg *cfg = load(a);
+	struct ha_cfg *cfg;
 
-	if (cfg == NULL)
+	/* hawatch may SIGHUP a serve it has just started. */
+	ha_daemon_hold_signals();
+	if ((cfg = load(a)) == NULL)
 		return HA_EXIT_USAGE;
 	return hs_serve(cfg, a, o->foreground);	/* frees cfg */
 }

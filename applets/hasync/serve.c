@@ -44,18 +44,30 @@ on_hup(int sig)
 }
 
 /*
- * SIGHUP: load the configuration again; the new one serves the next
- * connections (those being served keep theirs). A bad file is logged and
- * the old configuration kept. The address, port and credentials of the
- * listening socket stay as they were started.
+ * SIGHUP: load the configuration and the TLS credentials again; they
+ * serve the next connections (those being served keep theirs: each is a
+ * child with its own copy). A bad file is logged and the old ones kept.
+ * The address and port of the listening socket stay as they were started.
  */
+static void
+unhold_hup(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
 static struct ha_cfg *
-reload(struct ha_cfg *cfg, const struct ha_args *a)
+reload(struct ha_cfg *cfg, struct ha_tls_ctx **ctx, const struct ha_args *a)
 {
 	struct ha_cfg *n = ha_cfg_load(a->conf, a->overrides, a->n_overrides);
+	struct ha_tls_ctx *nctx = NULL;
 
 	hup = 0;
-	if (n == NULL || n->self == NULL) {
+	if (n == NULL || n->self == NULL ||
+	    (nctx = ha_tls_ctx_from_cfg(n)) == NULL) {
 		ha_log(HA_FAILURE, "SIGHUP: %s is not usable; keeping the "
 		    "configuration in use", a->conf);
 		ha_cfg_free(n);
@@ -63,6 +75,8 @@ reload(struct ha_cfg *cfg, const struct ha_args *a)
 	}
 	ha_log(HA_INFO, "SIGHUP: configuration reloaded (%zu sync sets)",
 	    n->n_syncs);
+	ha_tls_ctx_free(*ctx);
+	*ctx = nctx;
 	ha_cfg_free(cfg);
 	return n;
 }
@@ -195,6 +209,8 @@ hs_serve(struct ha_cfg *cfg, const struct ha_args *a, int foreground)
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	signal(SIGHUP, on_hup);
+	/* Held since the start (cmd_serve): one sent meanwhile lands now. */
+	unhold_hup();
 	free(hs_state_dir(cfg));
 	if (ha_daemon_ready(pidfile) == -1)
 		goto out;
@@ -204,7 +220,7 @@ hs_serve(struct ha_cfg *cfg, const struct ha_args *a, int foreground)
 		int fd;
 
 		if (hup)
-			cfg = reload(cfg, a);
+			cfg = reload(cfg, &ctx, a);
 		if (ha_net_wait(lfd, POLLIN, ha_now_ms() + 1000) != 1)
 			continue;
 		if ((fd = ha_net_accept(lfd, addr, sizeof(addr))) == -1)

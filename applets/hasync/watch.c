@@ -31,6 +31,7 @@
 #include "core/loop.h"
 #include "core/members.h"
 #include "core/net.h"
+#include "core/tls.h"
 #include "core/util.h"
 
 #define SETTLE_MS 2		/* quiet time that ends a burst */
@@ -548,6 +549,7 @@ on_hup(struct ha_loop *l, void *arg)
 	const struct ha_args *a = w->a;
 	struct ha_cfg *n = ha_cfg_load(a->conf, a->overrides, a->n_overrides);
 	struct ha_cfg *old = w->cfg;
+	struct ha_tls_ctx *nctx = NULL, *octx;
 	int i;
 
 	for (i = 0; n && i < a->argc; i++)
@@ -557,24 +559,32 @@ on_hup(struct ha_loop *l, void *arg)
 			ha_cfg_free(n);
 			n = NULL;
 		}
+	/* The credentials too (renewed certificates, a new CA). */
+	if (n && (nctx = ha_tls_ctx_from_cfg(n)) == NULL) {
+		ha_cfg_free(n);
+		n = NULL;
+	}
 	if (n == NULL) {
 		ha_log(HA_FAILURE, "SIGHUP: %s is not usable; keeping the "
 		    "configuration in use", a->conf);
 		return;
 	}
-	close_all(w);
+	close_all(w);	/* no connection with the old credentials is left */
+	octx = hs_tls_swap(nctx);
 	w->cfg = n;
 	if (open_all(w) == -1) {
 		ha_log(HA_FAILURE, "SIGHUP: cannot watch with the new "
 		    "configuration; keeping the one in use");
 		w->cfg = old;
 		old = n;
+		ha_tls_ctx_free(hs_tls_swap(octx));
 		if (open_all(w) == -1) {
 			ha_log(HA_FAILURE, "cannot watch any more");
 			w->failed = 1;
 			ha_loop_stop(l);
 		}
 	} else {
+		ha_tls_ctx_free(octx);
 		ha_log(HA_INFO, "SIGHUP: configuration reloaded");
 	}
 	ha_cfg_free(old);

@@ -147,6 +147,32 @@ echo y >"$D1/after-hup"
 hup_used() { t_wait 5 test -e "$D2/after-hup" && test ! -e "$D2/new.hup"; }
 t_ok "  it is used (a new exclude)" hup_used
 cp "$T_TMP/c1.saved" "$C1"
+
+# --- new credentials on SIGHUP ---------------------------------------------------
+# A new CA and new certificates at the same paths (a CA rotated on both
+# nodes): after a SIGHUP, serve and watch use them. A serve still on the
+# old CA refuses a new client's certificate; a watch on the old one would
+# be refused by the reloaded serve.
+hup_seen() { # hup_seen LOG COUNT: a reload logged after the COUNT before
+	t_wait 5 sh -c '[ "$(grep -c "SIGHUP: configuration reloaded" "$1")" -gt "$2" ]' _ "$1" "$2"
+}
+mkdir -p "$T_TMP/pki2"
+"$HABOX" hactl bootstrap -c "$C1" -d "$T_TMP/pki2" >/dev/null 2>&1 &&
+"$HABOX_TOOLS/pkitool" "$T_TMP/pki2/ca.crt" "$T_TMP/pki2/ca.key" \
+	"$T_TMP/pki2/node.key" node2 demo -1 30 "$T_TMP/pki2/node2.crt" >/dev/null 2>&1 ||
+	t_fail "new credentials" "could not make the second PKI"
+cp -p "$T_TMP/pki2/"* "$T_TMP/pki/"
+n=$(grep -c "SIGHUP: configuration reloaded" "$T_TMP/serve2.log")
+kill -HUP "$HS_PID_2"
+t_ok "new credentials: serve reloads them on SIGHUP" hup_seen "$T_TMP/serve2.log" "$n"
+echo o >"$T_TMP/h1/other/rotated"
+t_case "  a push made with them is accepted" \
+	-- topo_exec 1 "$HABOX" hasync push -q -c "$C1" other
+n=$(grep -c "SIGHUP: configuration reloaded" "$LOG")
+kill -HUP "$WATCH_PID"
+t_ok "  watch reloads them on SIGHUP" hup_seen "$LOG" "$n"
+echo rotated >"$D1/after-rotation"
+t_ok "  and its next push goes through with them" has after-rotation rotated 10
 watch_stop
 
 # --- in the background ---------------------------------------------------------

@@ -90,10 +90,10 @@ t_case() {
 	mkdir -p "$d"
 	"$@" <"$stdin" >"$d/out" 2>"$d/err"
 	rc=$?
-	# (with the first line of stderr: the recap at the end of a run, all
+	# (with the last line of stderr: the recap at the end of a run, all
 	# that a cut-off CI log may show, then says why)
 	[ "$rc" = "$want_exit" ] || why="exit $rc, expected $want_exit$(
-		head -1 "$d/err" | cut -c1-200 | sed 's/^./: &/')"
+		tail -1 "$d/err" | cut -c1-200 | sed 's/^./: &/')"
 	if [ -z "$why" ] && [ -n "$out_eq" ] && ! cmp -s "$out_eq" "$d/out"; then
 		why="stdout differs from $(basename "$out_eq")"
 		diff -u "$out_eq" "$d/out" | head -20 >"$d/diff"
