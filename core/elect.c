@@ -815,6 +815,16 @@ ha_elect_recv(struct ha_elect *e, int64_t now, const struct ha_elect_msg *m,
 	}
 }
 
+int
+ha_elect_could_take(const struct ha_elect *e, int i, int64_t now)
+{
+	const struct ha_elect_peer *p = &e->peer[i];
+
+	return i != e->c.self && is_member(e, i) && p->last_seen != 0 &&
+	    now - p->last_seen <= e->c.lease_ms &&
+	    (p->flags & HA_EF_HEALTHY);
+}
+
 /* The best member to hand over to: caught up, healthy, then priority. */
 int
 ha_elect_successor(const struct ha_elect *e, int64_t now)
@@ -824,10 +834,8 @@ ha_elect_successor(const struct ha_elect *e, int64_t now)
 	for (i = 0; i < e->c.n; i++) {
 		const struct ha_elect_peer *p = &e->peer[i];
 
-		if (i == e->c.self || !is_member(e, i) || p->last_seen == 0 ||
-		    now - p->last_seen > e->c.lease_ms ||
-		    (p->flags & (HA_EF_CAN_LEAD | HA_EF_HEALTHY)) !=
-		    (HA_EF_CAN_LEAD | HA_EF_HEALTHY))
+		if (!ha_elect_could_take(e, i, now) ||
+		    !(p->flags & HA_EF_CAN_LEAD))
 			continue;
 		if (best < 0 || p->pos.lsn > e->peer[best].pos.lsn ||
 		    (p->pos.lsn == e->peer[best].pos.lsn &&

@@ -205,6 +205,11 @@ void ha_elect_set_failover(struct ha_elect *e, int node, int on,
 const char *ha_elect_set_member(struct ha_elect *e, int64_t now, int node,
     int in, struct ha_elect_out *o);
 
+/*
+ * 1 when member i (not us) could take leadership over, its data aside:
+ * a member, heard within a lease, healthy.
+ */
+int ha_elect_could_take(const struct ha_elect *e, int i, int64_t now);
 /* The best member to hand over to now (caught up, healthy), or -1. */
 int ha_elect_successor(const struct ha_elect *e, int64_t now);
 /* When ha_elect_tick must run next (local ms). */

@@ -48,13 +48,13 @@ struct hs_push_stats {
  */
 struct hs_conn *hs_connect(const struct ha_cfg *cfg, const char *peer_name,
     char *err, size_t errlen);
+struct ha_tls_ctx;
 /*
  * The TLS context hs_connect uses (loaded from the first cfg it is given)
  * replaced by ctx (NULL: load again at the next connect); the old one is
  * returned, for the caller to free once no connection made with it is
  * open. A watch's SIGHUP takes new credentials this way.
  */
-struct ha_tls_ctx;
 struct ha_tls_ctx *hs_tls_swap(struct ha_tls_ctx *ctx);
 
 /*

@@ -43,12 +43,7 @@ on_hup(int sig)
 	hup = 1;
 }
 
-/*
- * SIGHUP: load the configuration and the TLS credentials again; they
- * serve the next connections (those being served keep theirs: each is a
- * child with its own copy). A bad file is logged and the old ones kept.
- * The address and port of the listening socket stay as they were started.
- */
+/* cmd_serve held SIGHUP while starting: one sent meanwhile lands now. */
 static void
 unhold_hup(void)
 {
@@ -59,6 +54,12 @@ unhold_hup(void)
 	sigprocmask(SIG_UNBLOCK, &s, NULL);
 }
 
+/*
+ * SIGHUP: load the configuration and the TLS credentials again; they
+ * serve the next connections (those being served keep theirs: each is a
+ * child with its own copy). A bad file is logged and the old ones kept.
+ * The address and port of the listening socket stay as they were started.
+ */
 static struct ha_cfg *
 reload(struct ha_cfg *cfg, struct ha_tls_ctx **ctx, const struct ha_args *a)
 {
@@ -209,7 +210,6 @@ hs_serve(struct ha_cfg *cfg, const struct ha_args *a, int foreground)
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	signal(SIGHUP, on_hup);
-	/* Held since the start (cmd_serve): one sent meanwhile lands now. */
 	unhold_hup();
 	free(hs_state_dir(cfg));
 	if (ha_daemon_ready(pidfile) == -1)

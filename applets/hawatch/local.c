@@ -145,6 +145,7 @@ static void
 read_standbys(struct hw *h, const struct ha_json *j)
 {
 	int a = ha_json_get(j, 0, "standbys"), s;
+	const struct ha_cfg_node *n;
 	char name[64], lsn[HA_PGWAL_LSN_STRLEN];
 	uint64_t v;
 	size_t i;
@@ -160,12 +161,12 @@ read_standbys(struct hw *h, const struct ha_json *j)
 		    sizeof(name)) == -1 ||
 		    ha_json_str_val(j, ha_json_get(j, s, "flush_lsn"), lsn,
 		    sizeof(lsn)) == -1 ||
-		    ha_pgwal_lsn_parse(lsn, strlen(lsn), &v) == -1)
+		    ha_pgwal_lsn_parse(lsn, strlen(lsn), &v) == -1 ||
+		    (n = ha_cfg_node(h->cfg, name)) == NULL)
 			continue;
-		for (i = 0; i < h->cfg->n_nodes && i < HA_ELECT_MAX; i++)
-			if (strcmp(h->cfg->nodes[i].name, name) == 0 &&
-			    v > h->sb_flush[i])
-				h->sb_flush[i] = v;
+		i = (size_t)(n - h->cfg->nodes);
+		if (i < HA_ELECT_MAX && v > h->sb_flush[i])
+			h->sb_flush[i] = v;
 	}
 	h->sb_at = ha_now_ms();
 }
@@ -211,13 +212,8 @@ hw_local_successor(const struct hw *h, int64_t now)
 
 	if ((best = ha_elect_successor(&h->e, now)) >= 0)
 		return best;
-	for (i = 0; i < (int)h->cfg->n_nodes && i < HA_ELECT_MAX; i++) {
-		const struct ha_elect_peer *p = &h->e.peer[i];
-
-		if (i == h->self || h->cfg->nodes[i].role != HA_ROLE_MEMBER ||
-		    ((h->e.sw.removed >> i) & 1) || p->last_seen == 0 ||
-		    now - p->last_seen > h->cfg->cluster->lease_ms ||
-		    !(p->flags & HA_EF_HEALTHY) ||
+	for (i = 0; i < h->e.c.n; i++) {
+		if (!ha_elect_could_take(&h->e, i, now) ||
 		    !hw_local_caught_up(h, i, now, &behind))
 			continue;
 		if (best < 0 || h->sb_flush[i] > h->sb_flush[best] ||
