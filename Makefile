@@ -56,7 +56,7 @@ ifeq ($(SYSTEM_DEPS),1)
   PQ_LIBS := -lpq
 endif
 LIBS := $(if $(filter y,$(CONFIG_HAPROM)),$(PQ_LIBS)) \
-        -lmbedtls -lmbedx509 -lmbedcrypto -lz $(INIH_LIB)
+        -lmbedtls -lmbedx509 -lmbedcrypto -lzstd -lz $(INIH_LIB)
 ifeq ($(TARGET),san)
   LIBS += -lm -pthread
 endif

@@ -1,12 +1,23 @@
 /*
- * zio: hasync's compression, one raw deflate stream (RFC 1951) per
- * transfer cut into chunks with Z_SYNC_FLUSH (zlib manual, zlib.h).
+ * zio: hasync's compression, one compressed stream per transfer cut into
+ * chunks: zstd (RFC 8878) flushed at the end of each chunk
+ * (ZSTD_e_flush, zstd.h), or a raw deflate stream (RFC 1951) cut with
+ * Z_SYNC_FLUSH (zlib.h) for a peer without zstd.
  *
  * Chunk: u8 type | u32 len (big-endian) | payload
  *	type 0 STORED:   len = payload length, the bytes themselves
  *	type 1 DEFLATED: len = bytes it inflates to (1..HA_ZIO_CHUNK),
  *			 payload = deflate output ending in a sync flush
+ *	type 2 ZSTD:     len = bytes it decompresses to (1..HA_ZIO_CHUNK),
+ *			 payload = zstd output up to a flush (whole blocks)
+ * One stream uses DEFLATED or ZSTD chunks, never both, and STORED ones.
  *
+ * zstd: stored chunks stay outside the zstd stream on both sides, and
+ * zstd stores incompressible blocks itself, so the sender always sends
+ * what zstd made of a chunk it gave zstd. The sender's window is 1 MiB;
+ * the receiver refuses a frame that asks for more than 8 MiB.
+ *
+ * zlib:
  * Keeping the dictionaries in step: deflate may refer back up to 32 KiB
  * into earlier chunks, so both windows must always hold the true last
  * 32 KiB of the stream, stored chunks included. The receiver appends a
@@ -22,14 +33,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define HDR 5
 #define WIN (32 * 1024)
-enum { T_STORED = 0, T_DEFLATED = 1 };
+#define ZSTD_WLOG 20		/* the sender's window: 1 MiB */
+#define ZSTD_WLOG_MAX 23	/* the most a receiver accepts: 8 MiB */
+enum { T_STORED = 0, T_DEFLATED = 1, T_ZSTD = 2 };
 
 struct ha_zio {
 	z_stream zs;
+	ZSTD_CCtx *zc;
+	ZSTD_DCtx *zd;
 	int deflater, level, ready, stale, failed;
+	int seen;			/* receiver: T_DEFLATED or T_ZSTD seen */
 	uint8_t *tmp;			/* up to HA_ZIO_CHUNK + 1 */
 	size_t tmp_cap;
 	uint8_t hist[WIN];		/* sender: last bytes of the stream */
@@ -38,13 +55,23 @@ struct ha_zio {
 };
 
 struct ha_zio *
-ha_zio_deflater(int level)
+ha_zio_packer(int codec, int level)
 {
 	struct ha_zio *z = ha_xcalloc(1, sizeof(*z));
 
 	z->deflater = 1;
 	z->level = level < 0 ? 0 : level > 9 ? 9 : level;
-	if (z->level > 0) {
+	if (z->level > 0 && codec == HA_ZIO_ZSTD) {
+		z->zc = ZSTD_createCCtx();
+		if (z->zc == NULL || ZSTD_isError(ZSTD_CCtx_setParameter(z->zc,
+		    ZSTD_c_compressionLevel, z->level)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(z->zc,
+		    ZSTD_c_windowLog, ZSTD_WLOG))) {
+			ZSTD_freeCCtx(z->zc);
+			free(z);
+			return NULL;
+		}
+	} else if (z->level > 0) {
 		/* Raw deflate: no zlib header or Adler-32. */
 		if (deflateInit2(&z->zs, z->level, Z_DEFLATED, -15, 8,
 		    Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -57,7 +84,7 @@ ha_zio_deflater(int level)
 }
 
 struct ha_zio *
-ha_zio_inflater(void)
+ha_zio_unpacker(void)
 {
 	struct ha_zio *z = ha_xcalloc(1, sizeof(*z));
 
@@ -80,6 +107,8 @@ ha_zio_free(struct ha_zio *z)
 		else
 			inflateEnd(&z->zs);
 	}
+	ZSTD_freeCCtx(z->zc);
+	ZSTD_freeDCtx(z->zd);
 	free(z->tmp);
 	free(z);
 }
@@ -190,6 +219,32 @@ try_deflate(struct ha_zio *z, const uint8_t *p, size_t n)
 	return n - 1 - z->zs.avail_out;
 }
 
+/*
+ * Compress p with zstd into tmp up to a flush; the compressed length, or
+ * 0 when it looks random (stored, outside the zstd stream); -1 if zstd
+ * failed (the stream is then unusable).
+ */
+static long
+try_zstd(struct ha_zio *z, const uint8_t *p, size_t n)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	ZSTD_outBuffer o;
+	size_t r;
+
+	if (n < 2 || ha_zio_looks_random(p, n))
+		return 0;
+	tmp_room(z, HA_ZIO_MAX_PACKED - HDR);
+	o.dst = z->tmp, o.size = HA_ZIO_MAX_PACKED - HDR, o.pos = 0;
+	do {
+		r = ZSTD_compressStream2(z->zc, &o, &in, ZSTD_e_flush);
+		if (ZSTD_isError(r))
+			return -1;
+	} while (r != 0 && o.pos < o.size);
+	if (r != 0)
+		return -1;	/* more than ZSTD_compressBound(): cannot be */
+	return (long)o.pos;
+}
+
 int
 ha_zio_pack(struct ha_zio *z, const void *data, size_t n, struct ha_buf *out,
     const char **why)
@@ -204,6 +259,32 @@ ha_zio_pack(struct ha_zio *z, const void *data, size_t n, struct ha_buf *out,
 	if (n > HA_ZIO_CHUNK) {
 		*why = "zio: chunk too large";
 		return -1;
+	}
+	if (z->failed) {
+		*why = "zio: stream already failed";
+		return -1;
+	}
+	if (z->zc != NULL) {
+		long zl = try_zstd(z, p, n);
+
+		if (zl == -1) {
+			z->failed = 1;
+			*why = "zio: zstd failed";
+			return -1;
+		}
+		if (zl > 0) {
+			put_hdr(out, T_ZSTD, n);
+			ha_buf_add(out, z->tmp, (size_t)zl);
+			z->st.deflated_chunks++;
+			z->st.out += HDR + (uint64_t)zl;
+		} else {
+			put_hdr(out, T_STORED, n);
+			ha_buf_add(out, p, n);
+			z->st.stored_chunks++;
+			z->st.out += HDR + n;
+		}
+		z->st.in += n;
+		return 0;
 	}
 	if (z->level > 0)
 		clen = try_deflate(z, p, n);
@@ -269,6 +350,42 @@ inflate_chunk(struct ha_zio *z, const uint8_t *p, size_t n, size_t len,
 	return 0;
 }
 
+static int
+zstd_chunk(struct ha_zio *z, const uint8_t *p, size_t n, size_t len,
+    struct ha_buf *out, const char **why)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	ZSTD_outBuffer o;
+	size_t r, ipos, opos;
+
+	if (len == 0 || len > HA_ZIO_CHUNK)
+		return bad(z, why, "zio: zstd chunk length out of range");
+	if (z->zd == NULL) {
+		z->zd = ZSTD_createDCtx();
+		if (z->zd == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(z->zd,
+		    ZSTD_d_windowLogMax, ZSTD_WLOG_MAX)))
+			return bad(z, why, "zio: cannot start zstd");
+	}
+	tmp_room(z, len + 1);
+	/* One byte of room more than announced: a longer chunk shows. */
+	o.dst = z->tmp, o.size = len + 1, o.pos = 0;
+	do {
+		ipos = in.pos, opos = o.pos;
+		r = ZSTD_decompressStream(z->zd, &o, &in);
+		if (ZSTD_isError(r))
+			return bad(z, why, ZSTD_getErrorCode(r) ==
+			    ZSTD_error_frameParameter_windowTooLarge ?
+			    "zio: zstd window too large" :
+			    "zio: corrupt zstd data");
+	} while (in.pos < in.size && o.pos < o.size &&
+	    (in.pos != ipos || o.pos != opos));
+	if (in.pos != in.size || o.pos != len)
+		return bad(z, why, "zio: chunk decompresses to another length");
+	ha_buf_add(out, z->tmp, len);
+	z->st.deflated_chunks++;
+	return 0;
+}
+
 int
 ha_zio_unpack(struct ha_zio *z, const uint8_t *p, size_t n,
     struct ha_buf *out, const char **why)
@@ -292,14 +409,23 @@ ha_zio_unpack(struct ha_zio *z, const uint8_t *p, size_t n,
 		if (len != n - HDR || len > HA_ZIO_CHUNK)
 			return bad(z, why, "zio: stored chunk length wrong");
 		ha_buf_add(out, p + HDR, len);
-		/* Into the window: the sender's next chunk may refer to it. */
-		if (len > 0 && inflateSetDictionary(&z->zs, len > WIN ?
+		/*
+		 * Into deflate's window: the sender's next chunk may refer to
+		 * it (zstd streams leave stored chunks out).
+		 */
+		if (len > 0 && z->seen != T_ZSTD && inflateSetDictionary(&z->zs, len > WIN ?
 		    p + n - WIN : p + HDR, len > WIN ? WIN : (uInt)len) != Z_OK)
 			return bad(z, why, "zio: cannot extend the window");
 		z->st.stored_chunks++;
 		break;
 	case T_DEFLATED:
-		if (inflate_chunk(z, p + HDR, n - HDR, len, out, why) == -1)
+	case T_ZSTD:
+		if (z->seen && z->seen != p[0])
+			return bad(z, why, "zio: deflate and zstd in one stream");
+		z->seen = p[0];
+		if ((p[0] == T_ZSTD ? zstd_chunk(z, p + HDR, n - HDR, len, out,
+		    why) : inflate_chunk(z, p + HDR, n - HDR, len, out, why)) ==
+		    -1)
 			return -1;
 		break;
 	default:

@@ -1,12 +1,12 @@
 /*
- * zio: zlib streams for hasync's data. The sender packs a byte stream
- * (delta ops and literals) into self-describing chunks, each either
- * deflated or stored (when deflate would not make it smaller: random or
- * already compressed data goes through without the cost); the receiver
- * unpacks them in order. One deflate stream per transfer keeps the
- * dictionary across chunks; a stored chunk keeps both sides' dictionaries
- * in step. Unpack is decoder of network input: sizes are checked, output
- * is bounded (no zip bombs), a fuzz target covers it.
+ * zio: compressed streams for hasync's data. The sender packs a byte
+ * stream (delta ops and literals) into self-describing chunks, each
+ * either compressed (zstd, or zlib for a peer without zstd) or stored
+ * (random or already compressed data goes through without the cost);
+ * the receiver unpacks them in order, whichever codec the sender chose.
+ * One compressed stream per transfer keeps the history across chunks.
+ * Unpack is a decoder of network input: sizes are checked, output and
+ * memory are bounded (no zip bombs), a fuzz target covers it.
  */
 #ifndef HA_ZIO_H
 #define HA_ZIO_H
@@ -17,13 +17,20 @@
 #include "core/util.h"
 
 #define HA_ZIO_CHUNK (256 * 1024)	/* largest input to one pack() */
-#define HA_ZIO_MAX_PACKED (HA_ZIO_CHUNK + 64)	/* largest chunk out */
+/* The largest chunk out: above ZSTD_compressBound(HA_ZIO_CHUNK) + 5. */
+#define HA_ZIO_MAX_PACKED (HA_ZIO_CHUNK + HA_ZIO_CHUNK / 128 + 512)
+
+enum { HA_ZIO_ZLIB = 1, HA_ZIO_ZSTD = 2 };
 
 struct ha_zio;
 
-/* level 0: every chunk stored; 1-9 zlib levels. */
-struct ha_zio *ha_zio_deflater(int level);
-struct ha_zio *ha_zio_inflater(void);
+/*
+ * A sender's stream: codec HA_ZIO_ZSTD or HA_ZIO_ZLIB, level 0 (every
+ * chunk stored) or 1-9 (the codec's level). NULL if the codec failed.
+ */
+struct ha_zio *ha_zio_packer(int codec, int level);
+/* A receiver's stream: either codec. */
+struct ha_zio *ha_zio_unpacker(void);
 void ha_zio_free(struct ha_zio *z);
 
 /* Append one chunk for n <= HA_ZIO_CHUNK input bytes to out. */
@@ -47,7 +54,7 @@ int ha_zio_unpack(struct ha_zio *z, const uint8_t *p, size_t n,
 #define HA_ZIO_SAMPLE_MIN 4096
 int ha_zio_looks_random(const void *p, size_t n);
 
-/* Totals for the log and benchmarks. */
+/* Totals for the log and benchmarks (deflated: compressed by either). */
 struct ha_zio_stats {
 	uint64_t in, out, stored_chunks, deflated_chunks;
 };

@@ -4,7 +4,7 @@
  *	      unpacked in order until one is refused; no chunk may give
  *	      more than HA_ZIO_CHUNK bytes;
  *	odd:  the rest is packed in chunks (sizes and level from the first
- *	      byte) and unpacked again, and must come back the same: this
+ *	      byte; zstd or zlib by its top bit) and unpacked again, and must come back the same: this
  *	      checks that the dictionaries stay in step.
  */
 #include <stdint.h>
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 unpack(const uint8_t *data, size_t size)
 {
-	struct ha_zio *z = ha_zio_inflater();
+	struct ha_zio *z = ha_zio_unpacker();
 	struct ha_buf out = { 0 };
 	const char *why = NULL;
 
@@ -48,7 +48,8 @@ unpack(const uint8_t *data, size_t size)
 static void
 roundtrip(uint8_t seed, const uint8_t *data, size_t size)
 {
-	struct ha_zio *d = ha_zio_deflater(seed % 10), *in = ha_zio_inflater();
+	struct ha_zio *d = ha_zio_packer(seed & 0x80 ? HA_ZIO_ZLIB : HA_ZIO_ZSTD,
+	    seed % 10), *in = ha_zio_unpacker();
 	struct ha_buf p = { 0 }, out = { 0 };
 	const char *why = NULL;
 	uint32_t lcg = seed;

@@ -5,6 +5,7 @@
  * port + 1), after the HELLOs, in four pipelined phases, never one round
  * trip per file (doc/hasync.8, PROTOCOL):
  *   BEGIN -> BEGIN_OK     set, term, flags; the receiver checks the term
+ *                         and lists the codecs it unpacks (HS_CODEC_*)
  *   FLIST... FLIST_END    the sender's entries, many per frame
  *   WANT... WANT_END      the receiver's answer: wanted files with the
  *                         signature of its copy, and (dry run) changes
@@ -92,6 +93,11 @@ enum {
 /* BEGIN flags. */
 enum {
 	HS_F_DRY = 1, HS_F_PARTIAL = 2, HS_F_DELETE = 4, HS_F_CHECKSUM = 8,
+};
+
+/* BEGIN_OK: the codecs the receiver unpacks (core/zio), a bit each. */
+enum {
+	HS_CODEC_ZLIB = 1 << 1, HS_CODEC_ZSTD = 1 << 2,
 };
 
 /* Records in the data stream and in WANT frames. */

@@ -299,7 +299,7 @@ rcv_data(struct rcv *r)
 	const char *why;
 	uint8_t type;
 
-	r->z = ha_zio_inflater();
+	r->z = ha_zio_unpacker();
 	for (;;) {
 		if (hs_recv(r->c, &type) != 1)
 			return -1;

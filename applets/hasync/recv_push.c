@@ -219,6 +219,7 @@ begin(struct rcv *r)
 	}
 	snprintf(key, sizeof(key), "gen.%s", r->set->name);
 	ha_tlv_u64(&b, 1, state_u64(r, key));
+	ha_tlv_u32(&b, 2, HS_CODEC_ZLIB | HS_CODEC_ZSTD);
 	hs_queue(r->c, HS_BEGIN_OK, b.s, b.len);
 	ha_buf_free(&b);
 	return hs_flush(r->c);
@@ -228,7 +229,7 @@ begin(struct rcv *r)
 static int
 read_list(struct rcv *r)
 {
-	struct ha_zio *z = ha_zio_inflater();
+	struct ha_zio *z = ha_zio_unpacker();
 	struct ha_buf b = { 0 };
 	const char *why = NULL;
 	uint8_t type;

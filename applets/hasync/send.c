@@ -30,6 +30,7 @@ struct snd {
 	uint32_t *order;	/* wanted entries, in the order asked */
 	size_t n_order;
 	struct ha_zio *z;
+	int codec;		/* HA_ZIO_ZSTD if the receiver has it */
 	struct ha_buf plain, packed;
 	int plain_random;	/* plain holds data that looks random */
 	struct hs_push_stats *st;
@@ -116,9 +117,11 @@ static int
 begin(struct snd *s, long term, unsigned flags, const struct ha_buf *scopes)
 {
 	struct ha_buf b = { 0 };
-	struct { uint64_t gen; } ok = { 0 };
+	struct { uint64_t gen; uint32_t codecs; } ok = { 0, 0 };
 	static const struct ha_tlv_spec spec[] = {
-		{ 1, HA_TLV_U64, 1, 0, 0 }, { 0 },
+		{ 1, HA_TLV_U64, 1, 0, 0 },
+		{ 2, HA_TLV_U32, 0, 8, 0 },
+		{ 0 },
 	};
 	const char *why;
 	uint8_t type;
@@ -138,6 +141,10 @@ begin(struct snd *s, long term, unsigned flags, const struct ha_buf *scopes)
 	if (type != HS_BEGIN_OK || ha_tlv_decode((uint8_t *)s->c->in.s,
 	    s->c->in.len, spec, &ok, NULL, &why) == -1)
 		return fail(s, "%s: a bad answer to BEGIN", s->c->name);
+	/* A receiver older than zstd in hasync lists no codecs: zlib. */
+	s->codec = ok.codecs & HS_CODEC_ZSTD ? HA_ZIO_ZSTD : HA_ZIO_ZLIB;
+	ha_log(HA_DEBUG, "%s: compressing with %s", s->set->name,
+	    s->codec == HA_ZIO_ZSTD ? "zstd" : "zlib");
 	return 0;
 }
 
@@ -146,11 +153,13 @@ static int
 send_list(struct snd *s)
 {
 	struct ha_buf b = { 0 }, z = { 0 };
-	struct ha_zio *zl = ha_zio_deflater((int)s->set->compress);
+	struct ha_zio *zl = ha_zio_packer(s->codec, (int)s->set->compress);
 	const char *why;
 	size_t i;
 	int rc = 0;
 
+	if (zl == NULL)
+		return fail(s, "cannot start compression (out of memory?)");
 	for (i = 0; rc == 0 && i <= s->fl.n; i++) {
 		if (i < s->fl.n)
 			ha_flist_encode(&s->fl.v[i], &b);
@@ -352,7 +361,9 @@ send_data(struct snd *s)
 	struct ha_buf b = { 0 };
 	size_t i;
 
-	s->z = ha_zio_deflater((int)s->set->compress);
+	s->z = ha_zio_packer(s->codec, (int)s->set->compress);
+	if (s->z == NULL)
+		return fail(s, "cannot start compression (out of memory?)");
 	for (i = 0; i < s->n_order; i++)
 		if (send_file(s, s->order[i]) == -1)
 			return s->err[0] ? -1 : fail(s, "lost %s during the "

@@ -200,9 +200,9 @@ one(const char *dir, const char *label, int basis, size_t n, int target)
 }
 
 static void
-zio(const char *label, int level, const uint8_t *p, size_t n)
+zio(const char *label, int codec, int level, const uint8_t *p, size_t n)
 {
-	struct ha_zio *z = ha_zio_deflater(level), *in = ha_zio_inflater();
+	struct ha_zio *z = ha_zio_packer(codec, level), *in = ha_zio_unpacker();
 	struct ha_buf out = { 0 }, back = { 0 };
 	struct ha_zio_stats st;
 	const char *why = "";
@@ -226,8 +226,9 @@ zio(const char *label, int level, const uint8_t *p, size_t n)
 	}
 	t1 = now();
 	ha_zio_stats(z, &st);
-	printf("zio %-6s level %d pack %7.0f MB/s  unpack %7.0f MB/s  "
-	    "ratio %.3f (%llu stored, %llu deflated)\n", label, level,
+	printf("zio %-6s %-4s %d pack %7.0f MB/s  unpack %7.0f MB/s  "
+	    "ratio %.3f (%llu stored, %llu compressed)\n", label,
+	    codec == HA_ZIO_ZSTD ? "zstd" : "zlib", level,
 	    n / (t1 - t0 - tu) / 1e6, n / tu / 1e6, (double)st.out / st.in,
 	    (unsigned long long)st.stored_chunks,
 	    (unsigned long long)st.deflated_chunks);
@@ -266,10 +267,12 @@ main(int argc, char **argv)
 	p = ha_xmalloc(64 << 20);
 	for (i = 0; i < (64 << 20); i++)
 		p[i] = (uint8_t)rnd();
-	zio("random", 6, p, 64 << 20);
+	zio("random", HA_ZIO_ZSTD, 1, p, 64 << 20);
 	text(p, 64 << 20);
-	zio("text", 1, p, 64 << 20);
-	zio("text", 6, p, 64 << 20);
+	zio("text", HA_ZIO_ZSTD, 1, p, 64 << 20);
+	zio("text", HA_ZIO_ZSTD, 3, p, 64 << 20);
+	zio("text", HA_ZIO_ZLIB, 1, p, 64 << 20);
+	zio("text", HA_ZIO_ZLIB, 6, p, 64 << 20);
 	free(p);
 	for (i = 0; i < 3 && argc == 3; i++) {
 		static const char *names[] = { "a", "b", "c" };

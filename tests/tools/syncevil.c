@@ -82,7 +82,7 @@ static void
 send_list(const struct ha_flist_ent *e, size_t n, int raw_tail)
 {
 	struct ha_buf b = { 0 }, z = { 0 };
-	struct ha_zio *zl = ha_zio_deflater(1);
+	struct ha_zio *zl = ha_zio_packer(HA_ZIO_ZLIB, 1);
 	const char *why;
 	size_t i;
 
@@ -221,7 +221,7 @@ main(int argc, char **argv)
 	if ((p = ha_peer_connect(ctx, &n->address, (int)n->port + 1, n->name,
 	    &h, ha_now_ms() + 5000)) == NULL)
 		return 2;
-	zd = ha_zio_deflater(1);
+	zd = ha_zio_packer(HA_ZIO_ZLIB, 1);
 	memset(e, 0, sizeof(e));
 	e[0].type = e[1].type = HA_FLIST_REG;
 	e[0].mode = e[1].mode = 0644;

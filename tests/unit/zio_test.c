@@ -1,12 +1,14 @@
 /*
- * Unit tests for core/zio: round trips of interleaved compressible and
- * random chunks (and chunks that refer back into stored ones, which only
- * works while both dictionaries stay in step), random data stored, level
- * 0, and malformed or oversized chunks refused.
+ * Unit tests for core/zio, for both codecs (zstd and zlib): round trips
+ * of interleaved compressible and random chunks (and chunks that refer
+ * back into stored ones, which only works while both dictionaries stay in
+ * step), random data stored, level 0, and malformed or oversized chunks,
+ * bombs, oversized zstd windows and mixed codecs refused.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "check.h"
 #include "core/zio.h"
@@ -48,10 +50,10 @@ text(uint8_t *p, size_t n)
 
 /* Pack the chunks, unpack them, compare; 1 when all came back. */
 static int
-roundtrip(int level, uint8_t **chunks, size_t *lens, int n,
+roundtrip(int codec, int level, uint8_t **chunks, size_t *lens, int n,
     struct ha_zio_stats *st)
 {
-	struct ha_zio *d = ha_zio_deflater(level), *in = ha_zio_inflater();
+	struct ha_zio *d = ha_zio_packer(codec, level), *in = ha_zio_unpacker();
 	struct ha_buf packed = { 0 }, out = { 0 };
 	const char *why = NULL;
 	int i, ok = 1;
@@ -79,21 +81,26 @@ roundtrip(int level, uint8_t **chunks, size_t *lens, int n,
 	return ok;
 }
 
+static const int codecs[] = { HA_ZIO_ZSTD, HA_ZIO_ZLIB };
+
 TEST(random_is_stored)
 {
 	uint8_t *p = ha_xmalloc(HA_ZIO_CHUNK);
 	size_t len = HA_ZIO_CHUNK;
 	struct ha_zio_stats st;
+	size_t c;
 
-	random_bytes(p, len);
-	CHECK(roundtrip(6, &p, &len, 1, &st));
-	CHECK(st.stored_chunks == 1 && st.deflated_chunks == 0);
-	CHECK(st.out == len + 5);
-	text(p, len);
-	CHECK(roundtrip(6, &p, &len, 1, &st));
-	CHECK(st.deflated_chunks == 1 && st.out < len / 3);
-	CHECK(roundtrip(0, &p, &len, 1, &st));
-	CHECK(st.stored_chunks == 1 && st.out == len + 5);
+	for (c = 0; c < HA_ARRAY_LEN(codecs); c++) {
+		random_bytes(p, len);
+		CHECK(roundtrip(codecs[c], 6, &p, &len, 1, &st));
+		CHECK(st.stored_chunks == 1 && st.deflated_chunks == 0);
+		CHECK(st.out == len + 5);
+		text(p, len);
+		CHECK(roundtrip(codecs[c], 6, &p, &len, 1, &st));
+		CHECK(st.deflated_chunks == 1 && st.out < len / 3);
+		CHECK(roundtrip(codecs[c], 0, &p, &len, 1, &st));
+		CHECK(st.stored_chunks == 1 && st.out == len + 5);
+	}
 	free(p);
 }
 
@@ -119,7 +126,9 @@ TEST(looks_random_small)
 	memset(p, 0, sizeof(p));
 	CHECK(!ha_zio_looks_random(p, sizeof(p)));
 	random_bytes(p, len);
-	CHECK(roundtrip(1, &c, &len, 1, &st));
+	CHECK(roundtrip(HA_ZIO_ZSTD, 1, &c, &len, 1, &st));
+	CHECK(st.stored_chunks == 1 && st.deflated_chunks == 0);
+	CHECK(roundtrip(HA_ZIO_ZLIB, 1, &c, &len, 1, &st));
 	CHECK(st.stored_chunks == 1 && st.deflated_chunks == 0);
 }
 
@@ -135,6 +144,7 @@ TEST(interleaved)
 	size_t len[N];
 	struct ha_zio_stats st;
 	int i, level;
+	size_t cd;
 
 	for (i = 0; i < N; i++) {
 		c[i] = ha_xmalloc(HA_ZIO_CHUNK);
@@ -170,12 +180,14 @@ TEST(interleaved)
 			break;
 		}
 	}
-	for (level = 0; level <= 9; level += 3) {
-		CHECK(roundtrip(level, c, len, N, &st));
-		CHECK(st.stored_chunks + st.deflated_chunks == N);
-		if (level > 0)
-			CHECK(st.stored_chunks > 10 && st.deflated_chunks > 10);
-	}
+	for (cd = 0; cd < HA_ARRAY_LEN(codecs); cd++)
+		for (level = 0; level <= 9; level += 3) {
+			CHECK(roundtrip(codecs[cd], level, c, len, N, &st));
+			CHECK(st.stored_chunks + st.deflated_chunks == N);
+			if (level > 0)
+				CHECK(st.stored_chunks > 10 &&
+				    st.deflated_chunks > 10);
+		}
 	for (i = 0; i < N; i++)
 		free(c[i]);
 }
@@ -183,7 +195,7 @@ TEST(interleaved)
 static int
 unpack1(const uint8_t *p, size_t n, const char **why)
 {
-	struct ha_zio *z = ha_zio_inflater();
+	struct ha_zio *z = ha_zio_unpacker();
 	struct ha_buf out = { 0 };
 	int r = ha_zio_unpack(z, p, n, &out, why);
 
@@ -197,7 +209,7 @@ unpack1(const uint8_t *p, size_t n, const char **why)
 TEST(malformed)
 {
 	uint8_t src[4000], bad[HA_ZIO_MAX_PACKED + 10];
-	struct ha_zio *d = ha_zio_deflater(6), *in;
+	struct ha_zio *d = ha_zio_packer(HA_ZIO_ZLIB, 6), *in;
 	struct ha_buf p = { 0 }, out = { 0 };
 	const char *why = NULL;
 	size_t i;
@@ -209,7 +221,7 @@ TEST(malformed)
 	for (i = 0; i < p.len; i++)
 		CHECK(unpack1((uint8_t *)p.s, i, &why) == -1);
 	memcpy(bad, p.s, p.len);
-	bad[0] = 2;
+	bad[0] = 3;
 	CHECK(unpack1(bad, p.len, &why) == -1 && strstr(why, "unknown"));
 	memcpy(bad, p.s, p.len);
 	bad[4]++;	/* announces one byte more than it inflates to */
@@ -231,13 +243,63 @@ TEST(malformed)
 	memset(bad, 0, sizeof(bad));
 	CHECK(unpack1(bad, sizeof(bad), &why) == -1 && strstr(why, "range"));
 	/* After a failure the inflater refuses everything. */
-	in = ha_zio_inflater();
+	in = ha_zio_unpacker();
 	CHECK(ha_zio_unpack(in, bad, 3, &out, &why) == -1);
 	CHECK(ha_zio_unpack(in, (uint8_t *)p.s, p.len, &out, &why) == -1);
 	CHECK(strstr(why, "already failed") != NULL);
 	ha_zio_free(in);
 	ha_zio_free(d);
 	ha_buf_free(&p);
+	ha_buf_free(&out);
+}
+
+/* The same for zstd chunks, and a stream mixing the codecs. */
+TEST(malformed_zstd)
+{
+	uint8_t src[4000], bad[HA_ZIO_MAX_PACKED + 10];
+	struct ha_zio *d = ha_zio_packer(HA_ZIO_ZSTD, 3), *dz, *in;
+	struct ha_buf p = { 0 }, q = { 0 }, out = { 0 };
+	const char *why = NULL;
+	size_t i;
+
+	text(src, sizeof(src));
+	CHECK(ha_zio_pack(d, src, sizeof(src), &p, &why) == 0);
+	CHECK(p.s[0] == 2 && p.len < sizeof(src) / 2);
+	CHECK(unpack1((uint8_t *)p.s, p.len, &why) == 0);
+	for (i = 0; i < p.len; i++)
+		CHECK(unpack1((uint8_t *)p.s, i, &why) == -1);
+	memcpy(bad, p.s, p.len);
+	bad[4]++;
+	CHECK(unpack1(bad, p.len, &why) == -1 && strstr(why, "length"));
+	memcpy(bad, p.s, p.len);
+	bad[4]--;
+	CHECK(unpack1(bad, p.len, &why) == -1 && strstr(why, "length"));
+	memcpy(bad, p.s, p.len);
+	bad[1] = 0x10;
+	CHECK(unpack1(bad, p.len, &why) == -1 && strstr(why, "range"));
+	memcpy(bad, p.s, p.len);
+	bad[5] ^= 0xff;	/* the frame's magic number */
+	CHECK(unpack1(bad, p.len, &why) == -1 && strstr(why, "zstd"));
+	/* Garbage after a good chunk's bytes. */
+	memcpy(bad, p.s, p.len);
+	memset(bad + p.len, 0x55, 7);
+	CHECK(unpack1(bad, p.len + 7, &why) == -1);
+	/* A zstd chunk after a deflated one, and the other way round. */
+	dz = ha_zio_packer(HA_ZIO_ZLIB, 6);
+	CHECK(ha_zio_pack(dz, src, sizeof(src), &q, &why) == 0);
+	in = ha_zio_unpacker();
+	CHECK(ha_zio_unpack(in, (uint8_t *)q.s, q.len, &out, &why) == 0);
+	CHECK(ha_zio_unpack(in, (uint8_t *)p.s, p.len, &out, &why) == -1);
+	CHECK(strstr(why, "deflate and zstd") != NULL);
+	ha_zio_free(in);
+	in = ha_zio_unpacker();
+	CHECK(ha_zio_unpack(in, (uint8_t *)p.s, p.len, &out, &why) == 0);
+	CHECK(ha_zio_unpack(in, (uint8_t *)q.s, q.len, &out, &why) == -1);
+	ha_zio_free(in);
+	ha_zio_free(dz);
+	ha_zio_free(d);
+	ha_buf_free(&p);
+	ha_buf_free(&q);
 	ha_buf_free(&out);
 }
 
@@ -267,18 +329,73 @@ TEST(bomb)
 	pk[4] = (uint8_t)HA_ZIO_CHUNK;
 	CHECK(unpack1(pk, n, &why) == -1);
 	CHECK(why && strstr(why, "length"));
+	/* The same as a zstd chunk. */
+	n = ZSTD_compress(pk + 5, HA_ZIO_MAX_PACKED - 5, zeros,
+	    4 * HA_ZIO_CHUNK, 19);
+	CHECK(!ZSTD_isError(n) && n < 1000);
+	pk[0] = 2;
+	why = NULL;
+	CHECK(unpack1(pk, n + 5, &why) == -1);
+	CHECK(why && strstr(why, "length"));
 	free(zeros);
 	free(pk);
 }
 
+/*
+ * A zstd stream that asks for a 128 MiB window (a receiver would allocate
+ * it) is refused; the receiver's limit is 8 MiB.
+ */
+TEST(zstd_window)
+{
+	uint8_t src[4000], pk[8000];
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_inBuffer in = { src, sizeof(src), 0 };
+	ZSTD_outBuffer o = { pk + 5, sizeof(pk) - 5, 0 };
+	const char *why = NULL;
+	int wlog;
+
+	text(src, sizeof(src));
+	for (wlog = 23; wlog <= 27; wlog += 4) {
+		ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
+		CHECK(!ZSTD_isError(ZSTD_CCtx_setParameter(cc,
+		    ZSTD_c_windowLog, wlog)));
+		in.pos = 0, o.pos = 0;
+		CHECK(ZSTD_compressStream2(cc, &o, &in, ZSTD_e_flush) == 0);
+		pk[0] = 2, pk[1] = 0, pk[2] = 0;
+		pk[3] = sizeof(src) >> 8, pk[4] = sizeof(src) & 0xff;
+		why = NULL;
+		if (wlog == 23)
+			CHECK(unpack1(pk, o.pos + 5, &why) == 0);
+		else
+			CHECK(unpack1(pk, o.pos + 5, &why) == -1 && why &&
+			    strstr(why, "window"));
+	}
+	ZSTD_freeCCtx(cc);
+}
+
 TEST(pack_limits)
 {
-	struct ha_zio *d = ha_zio_deflater(6), *in = ha_zio_inflater();
+	struct ha_zio *d = ha_zio_packer(HA_ZIO_ZLIB, 6), *in = ha_zio_unpacker();
+	struct ha_zio *dz = ha_zio_packer(HA_ZIO_ZSTD, 1);
 	struct ha_buf p = { 0 };
 	const char *why = NULL;
 	static uint8_t big[HA_ZIO_CHUNK + 1];
+	size_t k;
 
 	CHECK(ha_zio_pack(d, big, sizeof(big), &p, &why) == -1);
+	CHECK(ha_zio_pack(dz, big, sizeof(big), &p, &why) == -1);
+	/*
+	 * zstd's worst case: random bytes except where the sample looks
+	 * (64 runs of 64 bytes, HA_ZIO_CHUNK / 64 apart).
+	 */
+	random_bytes(big, HA_ZIO_CHUNK);
+	for (k = 0; k < 64; k++)
+		memset(big + k * (HA_ZIO_CHUNK / 64), 'a', 64);
+	p.len = 0;
+	CHECK(ha_zio_pack(dz, big, HA_ZIO_CHUNK, &p, &why) == 0);
+	CHECK(p.s[0] == 2 && p.len > HA_ZIO_CHUNK - 8192 &&
+	    p.len <= HA_ZIO_MAX_PACKED);
+	ha_zio_free(dz);
 	CHECK(ha_zio_pack(in, big, 10, &p, &why) == -1);
 	CHECK(ha_zio_unpack(d, big, 10, &p, &why) == -1);
 	ha_zio_free(d);
@@ -295,7 +412,9 @@ main(void)
 	RUN(looks_random_small);
 	RUN(interleaved);
 	RUN(malformed);
+	RUN(malformed_zstd);
 	RUN(bomb);
+	RUN(zstd_window);
 	RUN(pack_limits);
 	return t_done();
 }
