@@ -11,6 +11,7 @@ mkdir -p "$src"
 ln -s "$cache/src/mbedtls_3.6.6.orig.tar.bz2" "$src/mbedtls-3.6.6.tar.bz2"
 ln -s "$cache/src/libinih_59.orig.tar.gz" "$src/inih-r59.tar.gz"
 ln -s "$cache/src/zlib_1.3.dfsg+really1.3.1.orig.tar.gz" "$src/zlib-1.3.1.tar.gz"
+ln -s "$cache/src/libzstd_1.5.7+dfsg.orig.tar.xz" "$src/zstd-1.5.7.tar.gz"
 ln -s "$cache/src/postgresql-17_17.11.orig.tar.bz2" "$src/postgresql-17.11.tar.bz2"
 export HABOX_CACHE=$T_TMP/cache
 

@@ -22,6 +22,8 @@ t_ok "  the trees are equal (contents, links, modes, owners, mtimes)" hs_same "$
 t_ok "  excluded files were not sent" test ! -e "$D2/file.tmp" -a ! -e "$D2/skip-me"
 t_ok "  no temp files on the receiver" sh -c "! find '$D2' -name '.hasync-tmp.*' | grep -q ."
 t_case "a second push sends nothing" --out-has "0 file(s) sent" -- push data
+t_case "  the receiver offers zstd and the sender uses it" \
+	--err-has "data: compressing with zstd" -- push -vv data
 
 # --- incremental ----------------------------------------------------------
 f=$(find "$D1/dir1" -name 'text*' | head -1)
@@ -68,7 +70,7 @@ rm -f "$D2/extra.tmp"
 # --- status, generations ---------------------------------------------------------
 t_case "status on the sender" --out-has "data" --out-has "ok" -- topo_exec 1 "$HABOX" hasync status -c "$C1"
 gen=$(topo_exec 2 "$HABOX" hasync status -c "$C2" --json | python3 -c 'import json,sys; print([s for s in json.load(sys.stdin)["sets"] if s["name"] == "data"][0]["generation"])')
-t_ok "  status --json on the receiver: generation 6 ($gen)" test "$gen" = 6
+t_ok "  status --json on the receiver: generation 7 ($gen)" test "$gen" = 7
 t_case "status --json is JSON with a backlog field" --out-has '"backlog":null' \
 	-- topo_exec 1 "$HABOX" hasync status -c "$C1" --json
 
