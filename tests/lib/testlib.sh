@@ -60,7 +60,7 @@ trap t_exit EXIT
 trap 'exit 130' INT TERM HUP
 
 t_pass() { echo "PASS $T_SUITE: $1"; }
-t_fail() { echo "FAIL $T_SUITE: $1: $2"; }
+t_fail() { echo "FAIL $T_SUITE: $1: $2 (at $(date +%T.%3N))"; }
 t_skip() { echo "SKIP $T_SUITE: $1: $2"; }
 
 # Show a file's first lines, indented, after a failure.
@@ -147,12 +147,18 @@ t_has_applet() { "$HABOX" --list | grep -qx "$1"; }
 # takes counts: a slow check does not stretch the limit.
 t_now_us() { local t=${EPOCHREALTIME//[!0-9]/}; echo "${t#0}"; }
 t_wait() {
-	local end
-	end=$(( $(t_now_us) + $(awk -v l="$1" -v s="${T_SLOW:-1}" \
+	local start end n=0
+	start=$(t_now_us)
+	end=$(( start + $(awk -v l="$1" -v s="${T_SLOW:-1}" \
 		'BEGIN { printf "%d", l * s * 1000000 }') ))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
-		[ "$(t_now_us)" -ge "$end" ] && return 1
+		n=$((n + 1))
+		if [ "$(t_now_us)" -ge "$end" ]; then
+			# For the failure report: how long, how many tries.
+			echo "t_wait: gave up after $(( ($(t_now_us) - start) / 1000 )) ms and $n tries (from $(date -d "@$((start / 1000000))" +%T)): $*" >&2
+			return 1
+		fi
 		sleep 0.05
 	done
 }
