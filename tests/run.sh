@@ -137,7 +137,7 @@ if [ -n "$asan" ]; then
 		[ -n "$skip_glob" ] && case $n in $skip_glob) continue ;; esac
 		run_suite "asan $n" "$logs/asan-$(basename "$s" .sh).log" \
 			env HABOX="$asan" HABOX_TOOLS="$(dirname "$asan")/tools" T_SLOW=2 \
-			timeout 1200 bash "$s"
+			T_LOG_PREFIX=asan- timeout 1200 bash "$s"
 	done
 	drain
 fi

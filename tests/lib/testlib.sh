@@ -33,7 +33,9 @@ T_N=0
 
 t_defer() { T_DEFER+=("$*"); }
 # t_keep NAME FILE: copy FILE to the logs dir (T_LOGDIR) as SUITE-NAME at
-# exit, so that daemons' logs outlive the temp dir for a post-mortem.
+# exit, so that daemons' logs outlive the temp dir for a post-mortem
+# (prefixed with T_LOG_PREFIX: the sanitizer run's must not overwrite
+# the plain run's).
 t_keep() { T_KEEP+=("$1" "$2"); }
 
 t_bg() { # t_bg CMD... ; sets T_LASTPID
@@ -51,7 +53,9 @@ t_exit() {
 	done
 	if [ -n "${T_LOGDIR:-}" ]; then
 		for ((i = 0; i < ${#T_KEEP[@]}; i += 2)); do
-			cp "${T_KEEP[$((i + 1))]}" "$T_LOGDIR/$T_SUITE-${T_KEEP[$i]}" 2>/dev/null
+			cp "${T_KEEP[$((i + 1))]}" \
+			    "$T_LOGDIR/${T_LOG_PREFIX:-}$T_SUITE-${T_KEEP[$i]}" \
+			    2>/dev/null
 		done
 	fi
 	rm -rf "$T_TMP"
