@@ -305,14 +305,13 @@ bad(struct ha_zio *z, const char **why, const char *msg)
 	return -1;
 }
 
+/* Both: len is 1..HA_ZIO_CHUNK (the caller checks). */
 static int
 inflate_chunk(struct ha_zio *z, const uint8_t *p, size_t n, size_t len,
     struct ha_buf *out, const char **why)
 {
 	int ret;
 
-	if (len == 0 || len > HA_ZIO_CHUNK)
-		return bad(z, why, "zio: deflated chunk length out of range");
 	tmp_room(z, len + 1);
 	z->zs.next_in = (Bytef *)(uintptr_t)p;
 	z->zs.avail_in = (uInt)n;
@@ -345,8 +344,6 @@ zstd_chunk(struct ha_zio *z, const uint8_t *p, size_t n, size_t len,
 {
 	size_t r;
 
-	if (len == 0 || len > HA_ZIO_CHUNK)
-		return bad(z, why, "zio: zstd chunk length out of range");
 	/* One frame, exactly, that says it holds len bytes. */
 	if (ZSTD_findFrameCompressedSize(p, n) != n)
 		return bad(z, why, "zio: zstd chunk is not one whole frame");
@@ -401,6 +398,9 @@ ha_zio_unpack(struct ha_zio *z, const uint8_t *p, size_t n,
 	case T_ZSTD:
 		if (z->seen && z->seen != p[0])
 			return bad(z, why, "zio: deflate and zstd in one stream");
+		if (len == 0 || len > HA_ZIO_CHUNK)
+			return bad(z, why, "zio: compressed chunk length out of "
+			    "range");
 		z->seen = p[0];
 		if ((p[0] == T_ZSTD ? zstd_chunk(z, p + HDR, n - HDR, len, out,
 		    why) : inflate_chunk(z, p + HDR, n - HDR, len, out, why)) ==
