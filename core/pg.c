@@ -222,6 +222,14 @@ ha_pg_version_str(const struct ha_pg *pg)
 	return v ? v : "";
 }
 
+int
+ha_pg_in_recovery(const struct ha_pg *pg)
+{
+	const char *v = PQparameterStatus(pg->c, "in_hot_standby");
+
+	return v == NULL ? -1 : strcmp(v, "on") == 0;
+}
+
 /* Ask the server to stop the running statement; bounded, best effort. */
 static void
 cancel(struct ha_pg *pg)

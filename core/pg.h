@@ -65,6 +65,13 @@ const char *ha_pg_sqlstate(const struct ha_pg *pg);
 int ha_pg_version(const struct ha_pg *pg);
 const char *ha_pg_version_str(const struct ha_pg *pg);
 
+/*
+ * Is the server in recovery (a standby)? From the in_hot_standby status
+ * it reports at connection time, on replication connections too: 1 yes,
+ * 0 no, -1 not reported (a server before PostgreSQL 14).
+ */
+int ha_pg_in_recovery(const struct ha_pg *pg);
+
 /* Typed questions (see core/pgreply); 0, or -1 with ha_pg_error(). */
 int ha_pg_node(struct ha_pg *pg, int64_t timeout_ms, struct ha_pg_node *n);
 int ha_pg_standbys(struct ha_pg *pg, int64_t timeout_ms,

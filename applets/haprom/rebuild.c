@@ -115,8 +115,8 @@ rebuild(struct hp *h)
 	int rc = HA_EXIT_FAIL;
 
 	memset(&t, 0, sizeof(t));
-	if (haprom_ask_primary(h, h->o->primary, &t) == -1 ||
-	    haprom_refuse_primary(h, "rebuild") == -1)
+	if (haprom_refuse_primary(h, "rebuild") == -1 ||
+	    haprom_ask_primary(h, h->o->primary, &t) == -1)
 		goto out;
 	if (access(fresh, F_OK) == 0) {
 		ha_log(HA_WARNING, "removing %s, an incomplete copy left by an "

@@ -115,7 +115,16 @@ haprom_ask_primary(const struct hp *h, const char *spec, struct hp_target *t)
 		    h->pg->replication_user);
 		return -1;
 	}
-	if (ha_pg_identify(pg, h->pg->timeout_ms, &t->sysid, &t->tli,
+	/*
+	 * A standby that is being promoted reports its old timeline: WAL
+	 * of ours past its end would look like no divergence, and this node
+	 * could not follow once the new timeline starts before it.
+	 */
+	if (ha_pg_in_recovery(pg) == 1) {
+		ha_log(HA_FAILURE, "%s is not a primary (it is in recovery, "
+		    "perhaps still being promoted); nothing was changed: run "
+		    "this again once it is the primary", t->p.label);
+	} else if (ha_pg_identify(pg, h->pg->timeout_ms, &t->sysid, &t->tli,
 	    &t->pos) == -1 || (t->tli > 1 && ha_pg_history(pg, t->tli,
 	    h->pg->timeout_ms, &buf, &len) == -1)) {
 		ha_log(HA_FAILURE, "asking the primary %s for its timeline: "
