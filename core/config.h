@@ -94,7 +94,7 @@ struct ha_cfg_sync {
 	int64_t interval_ms;	/* 0: no schedule */
 	char *pre_command;	/* NULL: none */
 	char *post_command;
-	long compress;		/* zlib level, 0 = off */
+	long compress;		/* zstd (or zlib) level, 0 = off */
 	int64_t timeout_ms;
 };
 

@@ -1,7 +1,8 @@
 /*
  * hasync: authenticated delta sync of file trees between nodes over
- * mutual TLS (cluster port + 1), zlib-compressed; push, pull, serve,
- * status (watch comes on top of the push API in hasync.h).
+ * mutual TLS (cluster port + 1), zstd-compressed (zlib with an older
+ * peer); push, pull, serve, status (watch comes on top of the push API
+ * in hasync.h).
  * Manual: doc/hasync.8.
  */
 #include <stddef.h>
