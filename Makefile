@@ -72,7 +72,7 @@ CORE := core/log.c core/cli.c core/value.c core/config.c core/config_read.c \
         core/config_schema.c core/config_print.c \
         core/run.c \
         core/state.c core/util.c core/rand.c core/version.c core/wire.c \
-        core/net.c core/tls.c core/chacha20.c core/loop.c core/peer.c \
+        core/net.c core/tls.c core/chacha20.c core/gcm.c core/loop.c core/peer.c \
         core/server.c \
         core/pki.c \
         core/token.c core/elect.c core/elect_msg.c core/daemon.c \
@@ -103,7 +103,8 @@ CORE_OBJ   := $(CORE:%.c=$(OUT)/obj/%.o) $(INIH_OBJ)
 # hasync's data path touches every byte of every file: worth -O2 in the
 # release build as zlib and mbedTLS are (scripts/deps.sh, FAST_CFLAGS).
 FAST_OBJ   := $(patsubst %.c,$(OUT)/obj/%.o,core/delta.c core/delta_make.c \
-        core/delta_apply.c core/sha256.c core/zio.c core/chacha20.c)
+        core/delta_apply.c core/sha256.c core/zio.c core/chacha20.c \
+        core/gcm.c)
 ifeq ($(TARGET),musl)
 $(FAST_OBJ): CFLAGS_ALL += -O2
 endif

@@ -79,7 +79,8 @@ prefix_of() {
 	target_flags "$1"
 	local key
 	key=$( {
-		cat "$0" "$top/deps/mbedtls_config.h" "$top/deps/chacha20_alt.h"
+		cat "$0" "$top/deps/mbedtls_config.h" "$top/deps/chacha20_alt.h" \
+		    "$top/deps/gcm_alt.h"
 		echo "$1 $CC $CFLAGS $FAST_CFLAGS $LDFLAGS"
 		"$CC" --version 2>/dev/null | head -n 1
 	} | sha256sum | cut -c1-16)
@@ -206,8 +207,9 @@ build_mbedtls() {
 	local s=$1 p=$2
 	say "mbedTLS $MBEDTLS_VER"
 	cp "$top/deps/mbedtls_config.h" "$p/include/ha_mbedtls_config.h"
-	# MBEDTLS_CHACHA20_ALT: mbedtls/chacha20.h includes our context.
-	cp "$top/deps/chacha20_alt.h" "$s/include/mbedtls/"
+	# MBEDTLS_CHACHA20_ALT and MBEDTLS_GCM_ALT: mbedtls/chacha20.h and
+	# mbedtls/gcm.h include our contexts.
+	cp "$top/deps/chacha20_alt.h" "$top/deps/gcm_alt.h" "$s/include/mbedtls/"
 	make -s -C "$s/library" -j"$jobs" CC="$CC" \
 		CFLAGS="$FAST_CFLAGS -DMBEDTLS_CONFIG_FILE='\"$p/include/ha_mbedtls_config.h\"'" \
 		libmbedcrypto.a libmbedx509.a libmbedtls.a >&2
