@@ -65,6 +65,7 @@ struct rcv {
 	uint32_t dirs_made;
 	uint32_t n_want, files, deleted, errors, conflicts, skipped;
 	unsigned tmp_seq;
+	long pid;		/* for temporary names, asked once */
 	int64_t t0;
 	int64_t sync_ms;
 };

@@ -200,7 +200,7 @@ start(struct rcv *r, uint32_t idx, const uint8_t *p, size_t n)
 		}
 	}
 	snprintf(r->cur_tmp, sizeof(r->cur_tmp), HS_TMP_PREFIX "%ld.%u",
-	    (long)getpid(), r->tmp_seq++);
+	    r->pid, r->tmp_seq++);
 	r->cur_tfd = openat(dfd, r->cur_tmp, O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (r->cur_tfd == -1) {

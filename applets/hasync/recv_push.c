@@ -334,7 +334,7 @@ set_times(struct timespec ts[2], int64_t ns)
 static void
 tmp_name(struct rcv *r, char *buf, size_t n)
 {
-	snprintf(buf, n, HS_TMP_PREFIX "%ld.%u", (long)getpid(), r->tmp_seq++);
+	snprintf(buf, n, HS_TMP_PREFIX "%ld.%u", r->pid, r->tmp_seq++);
 }
 
 static void
@@ -591,6 +591,7 @@ hs_receive(struct hs_conn *c, const struct ha_cfg *cfg)
 	r.rootfd = r.lockfd = r.cur_tfd = r.cur_bfd = -1;
 	r.cur = -1;
 	r.is_root = geteuid() == 0;
+	r.pid = (long)getpid();
 	r.sdir = hs_state_dir(cfg);
 	r.t0 = ha_now_ms();
 	if (begin(&r) == -1)
