@@ -5,7 +5,8 @@
 #   initial copy into an empty directory, then incremental runs after 1%
 #   of the files changed (64 bytes each), 20 added and 20 deleted (the
 #   change applied and reverted in turn, so every run has the same work):
-#     hasync push (TLS, delta, zlib at the default level, a new process each time)
+#     hasync push (TLS, delta, zstd at the default level, a new process each time)
+#     hasync push with compress = 0 (the like of rsync -a)
 #     rsync -a --delete   and   rsync -az --delete   (to an rsync daemon)
 #   in rotating order, RUNS_FULL (default 3) and RUNS_INC (default 5)
 #   times: median, min and max wall time, bytes on the wire (both
@@ -31,7 +32,7 @@ command -v rsync >/dev/null || die "no rsync: apt-get install rsync"
 
 W=/dev/shm/habox-bench-sync.$T_ID
 t_defer "rm -rf $W"
-mkdir -p "$W"/{src,stash,h1,h2/data,rs-a,rs-z,pki} || die "no $W"
+mkdir -p "$W"/{src,stash,h1,h2/data,h2/data0,rs-a,rs-z,pki} || die "no $W"
 topo_up 2 || die "could not build the topology"
 ns1=$(topo_ns 1) ns2=$(topo_ns 2)
 in1() { nsenter --net="/run/netns/$ns1" "$@"; }
@@ -112,10 +113,14 @@ role = witness
 [sync data]
 path = $3
 delete = yes
+[sync data0]
+path = $4
+delete = yes
+compress = 0
 EOC
 }
-conf 1 node1 "$W/src"
-conf 2 node2 "$W/h2/data"
+conf 1 node1 "$W/src" "$W/src"
+conf 2 node2 "$W/h2/data" "$W/h2/data0"
 "$HABOX" hactl bootstrap -c "$W/h1.conf" -d "$W/pki" >/dev/null 2>&1 || die "bootstrap"
 "$tools/pkitool" "$W/pki/ca.crt" "$W/pki/ca.key" "$W/pki/node.key" node2 bench \
 	-1 30 "$W/pki/node2.crt" >/dev/null 2>&1 || die "pkitool"
@@ -143,11 +148,12 @@ wire() { in1 cat /proc/net/dev | sed 's/:/ /' | awk '$1 == "eth0" { printf "%.0f
 run_tool() { # run_tool NAME: one transfer from node1
 	case $1 in
 	hasync) in1 "$HABOX" hasync push -q -c "$W/h1.conf" data >/dev/null ;;
+	hasync-0) in1 "$HABOX" hasync push -q -c "$W/h1.conf" data0 >/dev/null ;;
 	rsync-a) in1 rsync -a --delete "$W/src/" "rsync://$(topo_ip 2)/a/" ;;
 	rsync-az) in1 rsync -az --delete "$W/src/" "rsync://$(topo_ip 2)/z/" ;;
 	esac
 }
-dest() { case $1 in hasync) echo "$W/h2/data" ;; rsync-a) echo "$W/rs-a" ;; rsync-az) echo "$W/rs-z" ;; esac; }
+dest() { case $1 in hasync) echo "$W/h2/data" ;; hasync-0) echo "$W/h2/data0" ;; rsync-a) echo "$W/rs-a" ;; rsync-az) echo "$W/rs-z" ;; esac; }
 measure() { # measure PHASE TOOL: appends "ms bytes" to $W/PHASE.TOOL
 	local b0 b1 t0 t1
 	b0=$(wire)
@@ -157,7 +163,7 @@ measure() { # measure PHASE TOOL: appends "ms bytes" to $W/PHASE.TOOL
 	b1=$(wire)
 	echo "$(( (t1 - t0) / 1000 )) $((b1 - b0))" >>"$W/$1.$2"
 }
-TOOLS=(hasync rsync-a rsync-az)
+TOOLS=(hasync hasync-0 rsync-a rsync-az)
 rotate() { # the tools, starting at index $1
 	local i n=${#TOOLS[@]}
 	for ((i = 0; i < n; i++)); do echo "${TOOLS[$(( ($1 + i) % n ))]}"; done
@@ -194,15 +200,18 @@ report() { # report PHASE TITLE
 		read -r m lo hi < <(stats 1 "$W/$1.$t")
 		read -r bm _ _ < <(stats 2 "$W/$1.$t")
 		printf '  %-22s median %7d ms  (min %d, max %d)  %10d bytes on the wire\n' \
-			"$(case $t in hasync) echo "hasync push" ;; rsync-a) echo "rsync -a --delete" ;;
+			"$(case $t in hasync) echo "hasync push" ;; hasync-0) echo "  with compress = 0" ;;
+			   rsync-a) echo "rsync -a --delete" ;;
 			   rsync-az) echo "rsync -az --delete" ;; esac)" "$m" "$lo" "$hi" "$bm"
 		eval "M_$1_${t//-/_}=$m B_$1_${t//-/_}=$bm"
 	done
 	awk -v h="$(eval echo "\$M_$1_hasync")" -v a="$(eval echo "\$M_$1_rsync_a")" \
 	    -v z="$(eval echo "\$M_$1_rsync_az")" -v hb="$(eval echo "\$B_$1_hasync")" \
-	    -v ab="$(eval echo "\$B_$1_rsync_a")" -v zb="$(eval echo "\$B_$1_rsync_az")" 'BEGIN {
+	    -v ab="$(eval echo "\$B_$1_rsync_a")" -v zb="$(eval echo "\$B_$1_rsync_az")" \
+	    -v h0="$(eval echo "\$M_$1_hasync_0")" -v h0b="$(eval echo "\$B_$1_hasync_0")" 'BEGIN {
 		printf "  hasync / rsync -a:  time %.2f, bytes %.2f\n", h / a, hb / ab
-		printf "  hasync / rsync -az: time %.2f, bytes %.2f\n", h / z, hb / zb }'
+		printf "  hasync / rsync -az: time %.2f, bytes %.2f\n", h / z, hb / zb
+		printf "  hasync compress=0 / rsync -a: time %.2f, bytes %.2f\n", h0 / a, h0b / ab }'
 }
 report full "initial copy ($RUNS_FULL runs each)"
 report inc "incremental: 1% of the files changed, 20 added, 20 deleted ($RUNS_INC runs each)"

@@ -148,12 +148,19 @@ begin(struct snd *s, long term, unsigned flags, const struct ha_buf *scopes)
 	return 0;
 }
 
-/* The file list in zio chunks of whole entries (paths compress well). */
+/*
+ * The file list in zio chunks of whole entries. Paths and metadata
+ * compress well and cost little to compress, so the list is compressed
+ * (at level 1 at least) even with compress = 0, which is about the files'
+ * data: otherwise the list alone made an incremental push with
+ * compress = 0 send 23% more bytes than rsync -a (bench/sync).
+ */
 static int
 send_list(struct snd *s)
 {
 	struct ha_buf b = { 0 }, z = { 0 };
-	struct ha_zio *zl = ha_zio_packer(s->codec, (int)s->set->compress);
+	struct ha_zio *zl = ha_zio_packer(s->codec, s->set->compress > 0 ?
+	    (int)s->set->compress : 1);
 	const char *why;
 	size_t i;
 	int rc = 0;
