@@ -6,6 +6,7 @@
 
 #include <mbedtls/build_info.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "ha_kconfig.h"
 #include "ha_version.h"
@@ -17,8 +18,9 @@
 void
 ha_version_info(struct ha_buf *out)
 {
-	ha_buf_printf(out, "habox %s\nlibraries: mbedTLS %s, zlib %s, inih",
-	    HA_VERSION, MBEDTLS_VERSION_STRING, zlibVersion());
+	ha_buf_printf(out, "habox %s\nlibraries: mbedTLS %s, zlib %s, zstd %s, "
+	    "inih", HA_VERSION, MBEDTLS_VERSION_STRING, zlibVersion(),
+	    ZSTD_versionString());
 #if CONFIG_HAPROM
 	ha_buf_printf(out, ", libpq %d.%d", PQlibVersion() / 10000,
 	    PQlibVersion() % 10000);

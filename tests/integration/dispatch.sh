@@ -9,7 +9,7 @@ t_case "--list names the applets, one a line" --out-has hactl \
 	-- "$HABOX" --list
 t_ok "the binary is static" sh -c "file -L '$HABOX' | grep -q 'statically linked' || ! file -L '$HABOX' | grep -q musl"
 t_case "--version names the libraries" --out-has "habox " \
-	--out-has "mbedTLS 3.6.6" --out-has "zlib 1.3.1" -- "$HABOX" --version
+	--out-has "mbedTLS 3.6.6" --out-has "zlib 1.3.1" --out-has "zstd 1.5.7" -- "$HABOX" --version
 t_case "--help" --out-has "usage: habox APPLET" -- "$HABOX" --help
 t_case "no arguments: usage, exit 2" --exit 2 --err-has "usage: habox" \
 	-- "$HABOX"
