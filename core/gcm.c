@@ -108,8 +108,8 @@ clmul_add(__m128i a, __m128i b, __m128i *lo, __m128i *mid, __m128i *hi)
 {
 	*lo = _mm_xor_si128(*lo, _mm_clmulepi64_si128(a, b, 0x00));
 	*hi = _mm_xor_si128(*hi, _mm_clmulepi64_si128(a, b, 0x11));
-	*mid = _mm_xor_si128(*mid, _mm_xor_si128(
-	    _mm_clmulepi64_si128(a, b, 0x01), _mm_clmulepi64_si128(a, b, 0x10)));
+	*mid = _mm_xor_si128(*mid, _mm_xor_si128(_mm_clmulepi64_si128(a, b,
+	    0x01), _mm_clmulepi64_si128(a, b, 0x10)));
 }
 
 /*
@@ -157,30 +157,34 @@ gmul_fast(__m128i a, __m128i b)
 	return reduce(lo, mid, hi);
 }
 
+/* Each word of k XORed with the words before it (FIPS 197 key words). */
+FAST static __m128i
+prefix_xor(__m128i k)
+{
+	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+	return _mm_xor_si128(k, _mm_slli_si128(k, 4));
+}
+
+/* The next round key: RotWord, SubWord and Rcon of the last word. */
 FAST static __m128i
 k128(__m128i k, __m128i g)
 {
-	g = _mm_shuffle_epi32(g, 0xff);
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	return _mm_xor_si128(k, g);
+	return _mm_xor_si128(prefix_xor(k), _mm_shuffle_epi32(g, 0xff));
 }
 
-/* AES-256's odd round keys: SubWord without RotWord or Rcon. */
+/* AES-256's odd round keys: SubWord only. */
 FAST static __m128i
 k256b(__m128i k, __m128i g)
 {
-	g = _mm_shuffle_epi32(g, 0xaa);
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-	return _mm_xor_si128(k, g);
+	return _mm_xor_si128(prefix_xor(k), _mm_shuffle_epi32(g, 0xaa));
 }
 
-#define K128(i, rc) rk[i] = k128(rk[i - 1], _mm_aeskeygenassist_si128(rk[i - 1], rc))
+#define K128(i, rc) \
+	rk[i] = k128(rk[i - 1], _mm_aeskeygenassist_si128(rk[i - 1], rc))
 #define K256(i, rc) do {						\
-	rk[i] = k128(rk[i - 2], _mm_aeskeygenassist_si128(rk[i - 1], rc));	\
+	rk[i] = k128(rk[i - 2],						\
+	    _mm_aeskeygenassist_si128(rk[i - 1], rc));			\
 	if (i < 14)							\
 		rk[i + 1] = k256b(rk[i - 1],				\
 		    _mm_aeskeygenassist_si128(rk[i], 0));		\
@@ -264,8 +268,8 @@ crypt_fast(mbedtls_gcm_context *ctx, const uint8_t *in, uint8_t *out,
 		__m128i b[8], x[8], lo, mid, hi;
 
 		for (i = 0; i < 8; i++)
-			b[i] = _mm_xor_si128(_mm_insert_epi32(base,
-			    (int)__builtin_bswap32(ctr + (uint32_t)i), 3), rk[0]);
+			b[i] = _mm_xor_si128(_mm_insert_epi32(base, (int)
+			    __builtin_bswap32(ctr + (uint32_t)i), 3), rk[0]);
 		ctr += 8;
 		for (r = 1; r < nr; r++)
 			for (i = 0; i < 8; i++)

@@ -453,10 +453,11 @@ bio_recv(void *p, unsigned char *buf, size_t len)
 	ssize_t n;
 
 	if (t->rpos < t->rlen) {
-		n = (ssize_t)(t->rlen - t->rpos < len ? t->rlen - t->rpos : len);
-		memcpy(buf, t->rbuf + t->rpos, (size_t)n);
-		t->rpos += (size_t)n;
-		return (int)n;
+		size_t k = t->rlen - t->rpos < len ? t->rlen - t->rpos : len;
+
+		memcpy(buf, t->rbuf + t->rpos, k);
+		t->rpos += k;
+		return (int)k;
 	}
 	if (t->done && len < RBUF_SIZE) {
 		if (t->rbuf == NULL)

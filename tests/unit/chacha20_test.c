@@ -21,19 +21,6 @@ static const char sunscreen[] = "Ladies and Gentlemen of the class of "
     "would be it.";
 
 static void
-hex(const char *s, uint8_t *out)
-{
-	size_t i;
-
-	for (i = 0; s[2 * i]; i++) {
-		unsigned v;
-
-		sscanf(s + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-}
-
-static void
 key_0_31(uint8_t key[32])
 {
 	int i;
@@ -47,8 +34,8 @@ TEST(rfc8439_encrypt)
 	uint8_t key[32], nonce[12], ct[114], want[114], back[114];
 
 	key_0_31(key);
-	hex("000000000000004a00000000", nonce);
-	hex("6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9f"
+	t_unhex("000000000000004a00000000", nonce);
+	t_unhex("6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9f"
 	    "ae0bf91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c35"
 	    "9f0861d807ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818c"
 	    "e91ab77937365af90bbf74a35be6b40b8eedf2785e42874d", want);
@@ -67,9 +54,10 @@ TEST(keystream_1000)
 	uint8_t sha[32], want[32], first[16];
 
 	key_0_31(key);
-	hex("000000090000004a00000000", nonce);
-	hex("10f1e7e4d13b5915500fdd1fa32071c4", first);
-	hex("302d413abfccba5df5e6b06c951f7252658b764dc5d7f654d116e5dec470829e",
+	t_unhex("000000090000004a00000000", nonce);
+	t_unhex("10f1e7e4d13b5915500fdd1fa32071c4", first);
+	t_unhex("302d413abfccba5df5e6b06c951f7252"
+	    "658b764dc5d7f654d116e5dec470829e",
 	    want);
 	CHECK(mbedtls_chacha20_crypt(key, nonce, 1, sizeof(ks), zero, ks) ==
 	    0);
@@ -127,10 +115,11 @@ TEST(rfc8439_aead)
 
 	for (i = 0; i < 32; i++)
 		key[i] = (uint8_t)(0x80 + i);
-	hex("070000004041424344454647", nonce);
-	hex("50515253c0c1c2c3c4c5c6c7", aad);
-	hex("1ae10b594f09e26a7e902ecbd0600691", want);
-	hex("eaf0adc045b86e7b8107ed2d6a8c2466cfb1c1f1a943dd5d37c578ee75a06829",
+	t_unhex("070000004041424344454647", nonce);
+	t_unhex("50515253c0c1c2c3c4c5c6c7", aad);
+	t_unhex("1ae10b594f09e26a7e902ecbd0600691", want);
+	t_unhex("eaf0adc045b86e7b8107ed2d6a8c2466"
+	    "cfb1c1f1a943dd5d37c578ee75a06829",
 	    want_sha);
 	mbedtls_chachapoly_init(&c);
 	CHECK(mbedtls_chachapoly_setkey(&c, key) == 0);

@@ -88,6 +88,22 @@ t_run(const char *name, void (*fn)(void))
 	fflush(stdout);
 }
 
+/* Hex digits s into out: the number of bytes. */
+static inline size_t
+t_unhex(const char *s, unsigned char *out)
+{
+	size_t i;
+
+	for (i = 0; s[2 * i] && s[2 * i + 1]; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			break;
+		out[i] = (unsigned char)v;
+	}
+	return i;
+}
+
 static inline int
 t_done(void)
 {

@@ -17,20 +17,6 @@
 #include "core/gcm.h"
 #include "gcm_vectors.h"
 
-static size_t
-unhex(const char *s, uint8_t *out)
-{
-	size_t i;
-
-	for (i = 0; s[2 * i]; i++) {
-		unsigned v;
-
-		sscanf(s + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-	return i;
-}
-
 static uint32_t seed = 12345;
 
 static uint32_t
@@ -59,12 +45,12 @@ vectors(void)
 		const struct gcm_vec *v = &gcm_vecs[k];
 		int ret;
 
-		kl = unhex(v->key, key);
-		ivl = unhex(v->iv, iv);
-		adl = unhex(v->ad, ad);
-		ptl = unhex(v->pt, pt);
-		unhex(v->ct, ct);
-		tl = unhex(v->tag, tag);
+		kl = t_unhex(v->key, key);
+		ivl = t_unhex(v->iv, iv);
+		adl = t_unhex(v->ad, ad);
+		ptl = t_unhex(v->pt, pt);
+		t_unhex(v->ct, ct);
+		tl = t_unhex(v->tag, tag);
 		mbedtls_gcm_init(&c);
 		CHECK(mbedtls_gcm_setkey(&c, MBEDTLS_CIPHER_ID_AES, key,
 		    (unsigned)kl * 8) == 0);
@@ -140,11 +126,11 @@ TEST(vectors_cipher_layer)
 
 		if (v->fail)
 			continue;
-		kl = unhex(v->key, key);
-		ivl = unhex(v->iv, iv);
-		adl = unhex(v->ad, ad);
-		ptl = unhex(v->pt, pt);
-		unhex(v->ct, ct);
+		kl = t_unhex(v->key, key);
+		ivl = t_unhex(v->iv, iv);
+		adl = t_unhex(v->ad, ad);
+		ptl = t_unhex(v->pt, pt);
+		t_unhex(v->ct, ct);
 		tl = strlen(v->tag) / 2;
 		info = mbedtls_cipher_info_from_values(MBEDTLS_CIPHER_ID_AES,
 		    (int)kl * 8, MBEDTLS_MODE_GCM);
@@ -193,7 +179,7 @@ run_split(enum ha_gcm_path path, int mode, const uint8_t *key, unsigned bits,
 	CHECK(c.wide == (path == HA_GCM_WIDE && bits != 192));
 	CHECK(mbedtls_gcm_starts(&c, mode, iv, ivl) == 0);
 	if (wrap) {
-		/* ek0 stays that of the real J0: only the text's counter moves */
+		/* ek0 stays that of the real J0; the text's counter moves */
 		memset(c.cb + 12, 0xff, 4);
 		c.cb[15] = 0xfb;
 	}
