@@ -25,6 +25,22 @@ t_case "a second push sends nothing" --out-has "0 file(s) sent" -- push data
 t_case "  the receiver offers zstd and the sender uses it" \
 	--err-has "data: compressing with zstd" -- push -vv data
 
+# compress = 0: the files' data as it is, the file list still compressed.
+sent() { push "$@" 2>/dev/null | sed -n 's/.* \([0-9]*\) bytes sent.*/\1/p'; }
+mkdir -p "$D1/cz"
+yes "habox compress test line" | head -c 1048576 >"$D1/cz/text"
+n0=$(sent -o sync.data.compress=0 data)
+t_ok "compress = 0 sends a 1 MiB text file as it is ($n0 bytes)" \
+	test "${n0:-0}" -ge 1048576
+yes "another habox compress test line" | head -c 1048576 >"$D1/cz/text"
+n1=$(sent data)
+t_ok "  and compress = 1 compresses it ($n1 bytes)" test "${n1:-9999999}" -lt 65536
+l0=$(sent -o sync.data.compress=0 data) l1=$(sent data)
+t_ok "  a push of no change sends a compressed list either way ($l0 and $l1 bytes)" \
+	test "${l0:-9999999}" -le $(( ${l1:-0} * 5 / 4 ))
+rm -r "$D1/cz"
+t_case "  (and the tree is in step again)" --out-has "data -> node2:" -- push data
+
 # --- incremental ----------------------------------------------------------
 f=$(find "$D1/dir1" -name 'text*' | head -1)
 python3 - "$f" <<'PY'
@@ -70,7 +86,8 @@ rm -f "$D2/extra.tmp"
 # --- status, generations ---------------------------------------------------------
 t_case "status on the sender" --out-has "data" --out-has "ok" -- topo_exec 1 "$HABOX" hasync status -c "$C1"
 gen=$(topo_exec 2 "$HABOX" hasync status -c "$C2" --json | python3 -c 'import json,sys; print([s for s in json.load(sys.stdin)["sets"] if s["name"] == "data"][0]["generation"])')
-t_ok "  status --json on the receiver: generation 7 ($gen)" test "$gen" = 7
+# a generation a push: 12 (5 of them in the compress cases)
+t_ok "  status --json on the receiver: generation 12 ($gen)" test "$gen" = 12
 t_case "status --json is JSON with a backlog field" --out-has '"backlog":null' \
 	-- topo_exec 1 "$HABOX" hasync status -c "$C1" --json
 
