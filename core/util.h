@@ -15,6 +15,8 @@ enum {
 	HA_EXIT_FAIL = 1,	/* the operation failed */
 	HA_EXIT_USAGE = 2,	/* bad arguments or bad configuration */
 	HA_EXIT_DOWN = 3,	/* status query: not running / not leader */
+	HA_EXIT_TEMP = 75,	/* not now, nothing changed: try again soon
+				 * (sysexits' EX_TEMPFAIL) */
 };
 
 #define HA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -504,9 +504,12 @@ demote(struct hp *h)
 	memset(&t, 0, sizeof(t));
 	if ((!strcmp(h->mark, HAPROM_NEEDS_REBUILD) &&
 	    haprom_mark_refuses(h, "demote")) ||
-	    haprom_check_datadir(h) == -1 ||
-	    haprom_ask_primary(h, h->o->primary, &t) == -1)
+	    haprom_check_datadir(h) == -1)
 		goto out;
+	if ((r = haprom_ask_primary(h, h->o->primary, &t)) != 0) {
+		rc = r == -2 ? HA_EXIT_TEMP : HA_EXIT_FAIL;
+		goto out;
+	}
 	if ((r = stop_and_read(h, &t, &l)) != 0) {
 		rc = r == 1 ? HA_EXIT_OK : HA_EXIT_FAIL;
 		goto out;

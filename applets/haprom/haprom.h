@@ -128,7 +128,10 @@ struct hp_target {
 	uint64_t pos;
 	struct ha_pgwal_history hist;	/* caller frees */
 };
-/* Parse spec, ask it (IDENTIFY_SYSTEM, its history): 0 or -1 (logged). */
+/*
+ * Parse spec, ask it (IDENTIFY_SYSTEM, its history): 0, -1 (logged), or
+ * -2 (logged) when it is still in recovery: not a primary yet.
+ */
 int haprom_ask_primary(const struct hp *h, const char *spec,
     struct hp_target *t);
 /* standby.signal and primary_conninfo in data_dir: 0 or -1 (logged). */

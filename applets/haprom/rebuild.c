@@ -112,12 +112,15 @@ rebuild(struct hp *h)
 	char *old = NULL, why[400], prev[24], prev_why[512];
 	int64_t t0 = ha_now_ms();
 	uint32_t tli = 0;
-	int rc = HA_EXIT_FAIL;
+	int rc = HA_EXIT_FAIL, r;
 
 	memset(&t, 0, sizeof(t));
-	if (haprom_refuse_primary(h, "rebuild") == -1 ||
-	    haprom_ask_primary(h, h->o->primary, &t) == -1)
+	if (haprom_refuse_primary(h, "rebuild") == -1)
 		goto out;
+	if ((r = haprom_ask_primary(h, h->o->primary, &t)) != 0) {
+		rc = r == -2 ? HA_EXIT_TEMP : HA_EXIT_FAIL;
+		goto out;
+	}
 	if (access(fresh, F_OK) == 0) {
 		ha_log(HA_WARNING, "removing %s, an incomplete copy left by an "
 		    "earlier rebuild", fresh);

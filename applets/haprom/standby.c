@@ -124,6 +124,7 @@ haprom_ask_primary(const struct hp *h, const char *spec, struct hp_target *t)
 		ha_log(HA_FAILURE, "%s is not a primary (it is in recovery, "
 		    "perhaps still being promoted); nothing was changed: run "
 		    "this again once it is the primary", t->p.label);
+		rc = -2;
 	} else if (ha_pg_identify(pg, h->pg->timeout_ms, &t->sysid, &t->tli,
 	    &t->pos) == -1 || (t->tli > 1 && ha_pg_history(pg, t->tli,
 	    h->pg->timeout_ms, &buf, &len) == -1)) {

@@ -20,6 +20,8 @@
 
 #define POLL_MS 1000
 #define RETRY_MS 10000
+/* haprom's "not a primary yet" (HA_EXIT_TEMP): the leader is promoting. */
+#define TEMP_RETRY_MS 1000
 #define UPSTREAM_GRACE_MS 15000
 
 struct child {
@@ -296,6 +298,11 @@ fix_done(struct hw *h, struct ha_run_result *r)
 		hw_event(h, "PostgreSQL follows %s now", h->e.leader >= 0 ?
 		    h->cfg->nodes[h->e.leader].name : "the leader");
 		h->demote_at = 0;
+	} else if (r->exited && r->code == HA_EXIT_TEMP) {
+		ha_log(HA_WARNING, "the leader's PostgreSQL is not a primary "
+		    "yet: trying again in %d s", TEMP_RETRY_MS / 1000);
+		ha_run_log_output(r, HA_DEBUG, "haprom");
+		h->demote_at = ha_now_ms() + TEMP_RETRY_MS;
 	} else {
 		ha_log(HA_FAILURE, "making PostgreSQL follow the leader failed "
 		    "(%s): trying again in %d s", d, RETRY_MS / 1000);

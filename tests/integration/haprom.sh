@@ -79,12 +79,16 @@ t_case "demote to a primary that does not answer changes nothing" --exit 1 \
 	--err-has "nothing was changed" -- hp demote -c "$B" --primary 127.0.0.1:1
 t_ok "  and the standby still streams" pg_streaming b
 # A standby that is still being promoted (hawatch's follower may ask it
-# first): its old timeline would hide our WAL past its end.
-t_case "demote to a server in recovery changes nothing" --exit 1 \
+# first): its old timeline would hide our WAL past its end. Exit 75
+# (EX_TEMPFAIL): hawatch tries again in a second.
+t_case "demote to a server in recovery changes nothing" --exit 75 \
 	--err-has "$PB is not a primary (it is in recovery" \
 	--err-has "nothing was changed" -- hp demote -c "$A" --primary "$PB"
 t_ok "  a is still the primary" test "$(pg_sql a 'SELECT pg_is_in_recovery()')" = f
 t_ok "  and b still streams from it" pg_streaming b
+t_case "rebuild from a server in recovery changes nothing" --exit 75 \
+	--err-has "$PB is not a primary (it is in recovery" -- hp rebuild -c "$B" --primary "$PB"
+t_ok "  b still streams from a" pg_streaming b
 
 # --- promote ------------------------------------------------------------------
 t_case "promote the standby" \
