@@ -61,13 +61,15 @@ struct ha_tls {
 	char *peer;
 	char why[200];		/* set by callbacks when they refuse */
 	char version[80];
-	/* read ahead once the handshake is done: records come in bulk */
+	/* read ahead in a bulk transfer (bio_recv) */
 	uint8_t *rbuf;
 	size_t rpos, rlen;
 };
 
 /* Enough for a few full TLS records per recv(2). */
 #define RBUF_SIZE 65536
+/* A record body this large starts the read-ahead. */
+#define RBUF_START 8192
 
 static const uint16_t groups[] = {
 	MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
@@ -441,10 +443,12 @@ bio_send(void *p, const unsigned char *buf, size_t len)
 /*
  * mbedTLS asks for a record's header, then its body: two recv(2) calls a
  * record, which costs hasync's receiver tens of thousands of system calls
- * a push. After the handshake, what the socket has (up to RBUF_SIZE) is
- * read at once and handed out from rbuf. Readers call ha_tls_read until it
- * says HA_TLS_WANT_READ before they poll (server.c, peer.c), and only an
- * empty rbuf gives that, so no record waits here unseen.
+ * a push. Once the handshake is done and a large record has come (a bulk
+ * transfer: hawatch's small messages never start it, and keep their
+ * memory), what the socket has (up to RBUF_SIZE) is read at once and
+ * handed out from rbuf. Readers call ha_tls_read until it says
+ * HA_TLS_WANT_READ before they poll (server.c, peer.c), and only an empty
+ * rbuf gives that, so no record waits here unseen.
  */
 static int
 bio_recv(void *p, unsigned char *buf, size_t len)
@@ -459,9 +463,7 @@ bio_recv(void *p, unsigned char *buf, size_t len)
 		t->rpos += k;
 		return (int)k;
 	}
-	if (t->done && len < RBUF_SIZE) {
-		if (t->rbuf == NULL)
-			t->rbuf = ha_xmalloc(RBUF_SIZE);
+	if (t->rbuf != NULL && len < RBUF_SIZE) {
 		do
 			n = recv(t->fd, t->rbuf, RBUF_SIZE, 0);
 		while (n == -1 && errno == EINTR);
@@ -475,6 +477,8 @@ bio_recv(void *p, unsigned char *buf, size_t len)
 		do
 			n = recv(t->fd, buf, len, 0);
 		while (n == -1 && errno == EINTR);
+		if (t->done && t->rbuf == NULL && len >= RBUF_START)
+			t->rbuf = ha_xmalloc(RBUF_SIZE);
 	}
 	if (n >= 0)
 		return (int)n;
