@@ -95,6 +95,24 @@ inc32(uint8_t cb[16])
 	put_be32(cb + 12, get_be32(cb + 12) + 1);
 }
 
+/*
+ * out = in ^ ks over n bytes (in place allowed); the ciphertext, the
+ * output when encrypting, goes to ct for GHASH.
+ */
+static void
+ctr_xor(uint8_t *out, const uint8_t *in, const uint8_t *ks, uint8_t *ct,
+    size_t n, int enc)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t x = in[i];
+
+		out[i] = x ^ ks[i];
+		ct[i] = enc ? out[i] : x;
+	}
+}
+
 #if HAVE_X86
 #define FAST __attribute__((target("aes,pclmul,sse4.1,ssse3")))
 
@@ -346,20 +364,13 @@ crypt_wide(mbedtls_gcm_context *ctx, const uint8_t *in, uint8_t *out,
 	for (i = 0; i <= nr; i++)
 		rk[i] = _mm512_broadcast_i32x4(_mm_load_si128(
 		    (const __m128i *)(ctx->rk + 16 * i)));
-	/* block 4k + l of a round is multiplied by H^(16 - 4k - l) */
+	/*
+	 * Block 4k + l of a round is multiplied by H^(16 - 4k - l): four
+	 * powers up from H^(13 - 4k), their lanes reversed.
+	 */
 	for (k = 0; k < 4; k++) {
-		hz[k] = _mm512_setzero_si512();
-		for (i = 0; i < 4; i++) {
-			__m128i h = _mm_load_si128(
-			    (const __m128i *)ctx->hpow[15 - 4 * k - i]);
-
-			switch (i) {
-			case 0: hz[k] = _mm512_inserti32x4(hz[k], h, 0); break;
-			case 1: hz[k] = _mm512_inserti32x4(hz[k], h, 1); break;
-			case 2: hz[k] = _mm512_inserti32x4(hz[k], h, 2); break;
-			default: hz[k] = _mm512_inserti32x4(hz[k], h, 3); break;
-			}
-		}
+		hz[k] = _mm512_loadu_si512(ctx->hpow[12 - 4 * k]);
+		hz[k] = _mm512_shuffle_i64x2(hz[k], hz[k], 0x1b);
 	}
 	rev = _mm512_broadcast_i32x4(_mm_shuffle_epi8(
 	    _mm_loadu_si128((const __m128i *)ctx->cb), BSWAP));
@@ -508,7 +519,6 @@ crypt_blocks(mbedtls_gcm_context *ctx, const uint8_t *in, uint8_t *out,
 {
 	const int enc = ctx->mode == MBEDTLS_GCM_ENCRYPT;
 	uint8_t ks[16], c[16];
-	int i;
 
 #if HAVE_X86
 	if (ctx->fast) {
@@ -522,12 +532,7 @@ crypt_blocks(mbedtls_gcm_context *ctx, const uint8_t *in, uint8_t *out,
 	for (; nblocks > 0; nblocks--, in += 16, out += 16) {
 		encrypt_block(ctx, ctx->cb, ks);
 		inc32(ctx->cb);
-		for (i = 0; i < 16; i++) {
-			uint8_t x = in[i];
-
-			out[i] = x ^ ks[i];
-			c[i] = enc ? out[i] : x;
-		}
+		ctr_xor(out, in, ks, c, 16, enc);
 		ghash(ctx, c, 1);
 	}
 	mbedtls_platform_zeroize(ks, sizeof(ks));
@@ -554,6 +559,7 @@ mbedtls_gcm_setkey(mbedtls_gcm_context *ctx, mbedtls_cipher_id_t cipher,
     const unsigned char *key, unsigned int keybits)
 {
 	static const uint8_t zero[16];
+	enum ha_gcm_path path = ha_gcm_path();
 	int ret;
 
 	if (cipher != MBEDTLS_CIPHER_ID_AES ||
@@ -566,11 +572,11 @@ mbedtls_gcm_setkey(mbedtls_gcm_context *ctx, mbedtls_cipher_id_t cipher,
 	ctx->fast = ctx->wide = 0;
 	ctx->rounds = 0;
 #if HAVE_X86
-	if (ha_gcm_path() != HA_GCM_PORTABLE && keybits != 192) {
+	if (path != HA_GCM_PORTABLE && keybits != 192) {
 		expand_key(ctx, key, keybits);
 		h_powers(ctx);
 		ctx->fast = 1;
-		ctx->wide = ha_gcm_path() == HA_GCM_WIDE;
+		ctx->wide = path == HA_GCM_WIDE;
 	}
 #endif
 	ctx->keyed = 1;
@@ -643,7 +649,7 @@ mbedtls_gcm_update(mbedtls_gcm_context *ctx, const unsigned char *input,
     size_t *output_length)
 {
 	const int enc = ctx->mode == MBEDTLS_GCM_ENCRYPT;
-	size_t off = (size_t)(ctx->len % 16), n, i;
+	size_t off = (size_t)(ctx->len % 16), n;
 
 	if (output_size < input_length)
 		return MBEDTLS_ERR_GCM_BUFFER_TOO_SMALL;
@@ -664,12 +670,7 @@ mbedtls_gcm_update(mbedtls_gcm_context *ctx, const unsigned char *input,
 	/* the rest of a block begun by the last call */
 	if (off != 0) {
 		n = input_length < 16 - off ? input_length : 16 - off;
-		for (i = 0; i < n; i++) {
-			uint8_t x = input[i];
-
-			output[i] = x ^ ctx->ks[off + i];
-			ctx->buf[off + i] = enc ? output[i] : x;
-		}
+		ctr_xor(output, input, ctx->ks + off, ctx->buf + off, n, enc);
 		input += n;
 		output += n;
 		input_length -= n;
@@ -686,12 +687,7 @@ mbedtls_gcm_update(mbedtls_gcm_context *ctx, const unsigned char *input,
 	if (input_length != 0) {
 		encrypt_block(ctx, ctx->cb, ctx->ks);
 		inc32(ctx->cb);
-		for (i = 0; i < input_length; i++) {
-			uint8_t x = input[i];
-
-			output[i] = x ^ ctx->ks[i];
-			ctx->buf[i] = enc ? output[i] : x;
-		}
+		ctr_xor(output, input, ctx->ks, ctx->buf, input_length, enc);
 	}
 	return 0;
 }
